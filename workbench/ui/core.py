@@ -1,0 +1,153 @@
+"""Page set-up shared by every page: language, project, sidebar, navigation and error guard."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import streamlit as st
+
+from workbench.errors import UserError
+from workbench.i18n import LANGUAGES, Note, normalise_language, set_language, t
+from workbench.samples import ensure_workspace
+from workbench.settings import get_settings
+from workbench.store import Dataset, Project, Store
+
+log = logging.getLogger("workbench.ui")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page works on: the store, the open project and the language."""
+
+    store: Store
+    project: Project
+    lang: str
+
+    def dataset(self) -> Dataset | None:
+        """The project's active dataset, if any."""
+        return self.store.active_dataset(self.project.id)
+
+
+def escape_md(value: Any) -> str:
+    """Escape text from user data (column names, cell values) before it reaches Markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
+def say(key: str, **params: Any) -> str:
+    """Translate a message whose parameters come from user data, escaping them for Markdown."""
+    return t(key, **{k: escape_md(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+def say_note(note: Note) -> str:
+    """Translate a stored Note for Markdown display."""
+    return say(note.key, **note.params)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(home: str) -> Store:
+    return Store(home)
+
+
+def get_store() -> Store:
+    """The workspace store of this server (WORKBENCH_HOME)."""
+    return _store(str(get_settings().home))
+
+
+def current_language() -> str:
+    """The session's language: chosen in the sidebar, else from the URL, else the browser's locale."""
+    if "lang" not in st.session_state:
+        from_url = st.query_params.get("lang")
+        st.session_state.lang = from_url if from_url in LANGUAGES else normalise_language(st.context.locale)
+    lang = st.session_state.lang
+    set_language(lang)
+    return lang
+
+
+# The pages, in menu order: (script, title key, icon). Streamlit's own menu is hidden
+# (client.showSidebarNavigation) because its labels come from file names, not the user's language.
+PAGES: list[tuple[str, str, str]] = [
+    ("app.py", "page.home.title", ":material/home:"),
+    ("pages/data.py", "page.data.title", ":material/table_chart:"),
+]
+
+
+def page_setup(title_key: str) -> PageContext:
+    """Set up a page: config, language, open project, sidebar. Every page starts with this call."""
+    lang = current_language()
+    st.set_page_config(page_title=f"{t(title_key)} · {t('app.name')}", page_icon=":material/science:",
+                       layout="wide")
+    store = get_store()
+    project = _open_project(store, lang)
+    _sidebar(store, project)
+    st.query_params.update({"project": project.id, "lang": lang})
+    st.title(t(title_key))
+    return PageContext(store, project, lang)
+
+
+def _open_project(store: Store, lang: str) -> Project:
+    for candidate in (st.session_state.get("project_id"), st.query_params.get("project")):
+        project = store.find_project(candidate)
+        if project is not None:
+            break
+    else:
+        project = ensure_workspace(store, lang)
+    if st.session_state.get("project_id") != project.id:
+        st.session_state.project_id = project.id
+        project = store.open_project(project.id)
+    return project
+
+
+def select_project(project_id: str) -> None:
+    """Open another project in this browser session."""
+    st.session_state.project_id = project_id
+    st.query_params["project"] = project_id
+
+
+def _on_language() -> None:
+    st.session_state.lang = st.session_state["_lang_widget"]
+    st.query_params["lang"] = st.session_state.lang
+
+
+def _on_project() -> None:
+    select_project(st.session_state["_project_widget"])
+
+
+def _sidebar(store: Store, project: Project) -> None:
+    with st.sidebar:
+        for script, title_key, icon in PAGES:
+            st.page_link(script, label=t(title_key), icon=icon)
+        st.divider()
+        langs = list(LANGUAGES)
+        st.session_state["_lang_widget"] = st.session_state.lang
+        st.selectbox("Language / 言語", langs, format_func=LANGUAGES.get, key="_lang_widget",
+                     on_change=_on_language)
+        projects = {p.id: p.name for p in store.list_projects()}
+        st.session_state["_project_widget"] = project.id
+        st.selectbox(t("sidebar.project"), list(projects), format_func=projects.get, key="_project_widget",
+                     on_change=_on_project)
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Show a person's mistakes as a translated message and unexpected failures as an id, never a traceback."""
+    try:
+        yield
+    except UserError as exc:
+        st.error(say(exc.key, **exc.params), icon=":material/error:")
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("unexpected error %s", error_id)
+        st.error(t("error.unexpected", id=error_id), icon=":material/error:")
+
+
+def flash() -> None:
+    """Show (once) the message a previous run left, such as 'dataset saved'."""
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

@@ -1,0 +1,52 @@
+"""Home page widgets: the open project's datasets and the project forms (new, rename, delete)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.i18n import t
+from workbench.ui.core import PageContext, say, select_project
+
+
+def datasets_summary(ctx: PageContext) -> None:
+    """A table of the open project's datasets."""
+    st.subheader(say("home.current_project", name=ctx.project.name))
+    datasets = ctx.store.list_datasets(ctx.project.id)
+    if not datasets:
+        st.info(t("data.none_yet"))
+        return
+    st.dataframe(pd.DataFrame({
+        t("home.col.name"): [d.name for d in datasets],
+        t("profile.rows"): [d.rows for d in datasets],
+        t("profile.columns"): [d.columns for d in datasets],
+        t("home.col.active"): ["✓" if d.id == ctx.project.active_dataset_id else "" for d in datasets],
+        t("home.col.added"): [d.created_at[:19].replace("T", " ") for d in datasets],
+    }), hide_index=True, width="stretch")
+
+
+def project_forms(ctx: PageContext) -> None:
+    """Create, rename and delete (with confirmation) projects."""
+    new, rename, delete = st.columns(3)
+    with new.form("new_project"):
+        name = st.text_input(t("home.new_name"), max_chars=100)
+        if st.form_submit_button(t("home.create"), type="primary"):
+            project = ctx.store.create_project(name)
+            select_project(project.id)
+            st.session_state["flash"] = say("home.created", name=project.name)
+            st.rerun()
+    with rename.form("rename_project"):
+        name = st.text_input(t("home.rename_to"), value=ctx.project.name, max_chars=100)
+        if st.form_submit_button(t("home.rename")):
+            project = ctx.store.rename_project(ctx.project.id, name)
+            st.session_state["flash"] = say("home.renamed", name=project.name)
+            st.rerun()
+    with delete.container(border=True):
+        st.markdown(say("home.delete_title", name=ctx.project.name))
+        confirm = st.checkbox(t("home.delete_confirm"), key="confirm_delete_project")
+        if st.button(t("home.delete"), disabled=not confirm, key="delete_project"):
+            ctx.store.delete_project(ctx.project.id)
+            st.session_state.pop("project_id", None)
+            st.query_params.pop("project", None)
+            st.session_state["flash"] = say("home.deleted", name=ctx.project.name)
+            st.rerun()
