@@ -16,6 +16,9 @@ import pandas as pd
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-", "－", "なし"]
 BOOL_TRUE = {"true", "yes", "y", "t", "はい", "真", "○"}
 BOOL_FALSE = {"false", "no", "n", "f", "いいえ", "偽", "×"}
+# Whole words the CSV parser turns into booleans itself (fast); single letters are left to _all_bool.
+PARSER_TRUE = ["true", "True", "TRUE", "yes", "Yes", "YES", "はい"]
+PARSER_FALSE = ["false", "False", "FALSE", "no", "No", "NO", "いいえ"]
 KINDS = ("integer", "float", "boolean", "datetime", "categorical", "text", "id", "empty")
 _SAMPLE = 2000
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -52,19 +55,23 @@ def _is_text(col: pd.Series) -> bool:
 
 
 def _convert_text(col: pd.Series) -> tuple[pd.Series, str | None]:
-    values = col.dropna()
-    if values.empty:
+    """Convert when a sample suggests a type and then every value of the column converts."""
+    present = int(col.notna().sum())
+    if not present:
         return col, None
-    if col.dtype == object and not all(isinstance(v, str) for v in values.iloc[:_SAMPLE]):
-        values = values.astype(str)
+    if col.dtype == object and not all(isinstance(v, str) for v in col.dropna().iloc[:_SAMPLE]):
         col = col.where(col.isna(), col.astype(str))
-    sample = pd.Series(values.unique()[:_SAMPLE]).str.strip()
+    sample = pd.Series(col.iloc[:50 * _SAMPLE].dropna().unique()[:_SAMPLE], dtype="str").str.strip()
     if _all_bool(sample):
-        return _to_bool(col), "import.conv.boolean"
+        lowered = col.str.strip().str.lower()
+        if (lowered.isin(BOOL_TRUE | BOOL_FALSE) | col.isna()).all():
+            return _to_bool(col), "import.conv.boolean"
+        return col, None
     numeric = _numeric_form(sample)
     if numeric is not None:
-        converted = pd.to_numeric(_numeric_form(col.str.strip()), errors="coerce")
-        if converted.notna().sum() == values.size:
+        full = _numeric_form(col.str.strip())
+        converted = pd.to_numeric(full, errors="coerce") if full is not None else None
+        if converted is not None and converted.notna().sum() == present:
             note = "import.conv.fullwidth" if sample.str.contains(_FULLWIDTH).any() else (
                 "import.conv.thousands" if sample.str.contains(",").any() else "import.conv.number")
             return _maybe_int(converted), note
@@ -72,7 +79,7 @@ def _convert_text(col: pd.Series) -> tuple[pd.Series, str | None]:
     if dates is not None:
         fmt, note = dates
         converted = _parse_dates(col.str.strip(), fmt)
-        if converted.notna().sum() == values.size:
+        if converted.notna().sum() == present:
             return converted, note
     return col, None
 
@@ -88,8 +95,8 @@ def _all_bool(sample: pd.Series) -> bool:
 
 def _to_bool(col: pd.Series) -> pd.Series:
     lowered = col.str.strip().str.lower()
-    mapped = lowered.map(lambda v: True if v in BOOL_TRUE else False if v in BOOL_FALSE else None)
-    return mapped.astype("boolean")
+    return pd.Series(pd.array(lowered.isin(BOOL_TRUE), dtype="boolean"), index=col.index,
+                     name=col.name).mask(col.isna())
 
 
 def _numeric_form(values: pd.Series) -> pd.Series | None:
@@ -157,19 +164,21 @@ def _kanji_to_iso(value: str) -> str | None:
 
 def column_kind(col: pd.Series, name: str) -> str:
     """Name what a column holds: integer, float, boolean, datetime, categorical, text, id or empty."""
-    values = col.dropna()
-    if values.empty:
+    if not col.notna().any():
         return "empty"
     if pd.api.types.is_bool_dtype(col):
         return "boolean"
     if pd.api.types.is_datetime64_any_dtype(col):
         return "datetime"
     if pd.api.types.is_numeric_dtype(col):
-        if pd.api.types.is_integer_dtype(col) and len(values) >= 20 and values.is_unique and (
-                values.is_monotonic_increasing or _ID_NAME.search(str(name))):
-            return "id"
-        return "integer" if pd.api.types.is_integer_dtype(col) else "float"
-    text = values.astype(str)
+        if pd.api.types.is_integer_dtype(col):
+            # Cheap tests first: an ID counts up or is named like one, and is unique.
+            if len(col) >= 20 and (_ID_NAME.search(str(name)) or col.is_monotonic_increasing) and col.is_unique:
+                return "id"
+            return "integer"
+        return "float"
+    values = col.dropna()
+    text = values if pd.api.types.is_string_dtype(values) else values.astype(str)
     sample = text.iloc[:_SAMPLE]
     lengths = sample.str.len()
     words = sample.str.count(r"\s+") + 1

@@ -16,7 +16,7 @@ from workbench.store import Dataset, Store
 from workbench.ui.core import PageContext, say, say_note
 
 AUTO = "auto"
-_DELIMITER_LABELS = {",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "pipe |"}
+_DELIMITER_KEYS = {",": "delimiter.comma", ";": "delimiter.semicolon", "\t": "delimiter.tab", "|": "delimiter.pipe"}
 _HEADER_KEYS = {AUTO: "data.options.auto", "yes": "data.options.header_yes", "no": "data.options.header_no"}
 _BAD_LINE_KEYS = {"skip": "data.options.bad_lines_skip", "error": "data.options.bad_lines_error"}
 _ENCODING_SOURCE_KEYS = {"bom": "report.encoding_source.bom", "utf-8": "report.encoding_source.utf8",
@@ -52,7 +52,7 @@ def _read_options() -> dict[str, Any]:
         encoding = c1.selectbox(t("data.options.encoding"), [AUTO, *ENCODINGS], key="opt_encoding",
                                 format_func=lambda v: t("data.options.auto") if v == AUTO else v)
         delimiter = c2.selectbox(t("data.options.delimiter"), [AUTO, *DELIMITERS], key="opt_delimiter",
-                                 format_func=lambda v: t("data.options.auto") if v == AUTO else _DELIMITER_LABELS[v])
+                                 format_func=lambda v: t("data.options.auto") if v == AUTO else t(_DELIMITER_KEYS[v]))
         decimal = c3.selectbox(t("data.options.decimal"), [AUTO, ".", ","], key="opt_decimal",
                                format_func=lambda v: t("data.options.auto") if v == AUTO else v)
         header = c4.selectbox(t("data.options.header"), [AUTO, "yes", "no"], key="opt_header",
@@ -73,7 +73,9 @@ def _read_options() -> dict[str, Any]:
 
 def upload_panel(ctx: PageContext) -> None:
     """Upload a file, show what the reader made of it, and save it to the project."""
-    upload = st.file_uploader(t("data.upload.label"), key="upload",
+    # A new key after each save empties the uploader, so the same file is not saved twice.
+    generation = st.session_state.setdefault("upload_generation", 0)
+    upload = st.file_uploader(t("data.upload.label"), key=f"upload_{generation}",
                               type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json"],
                               help=t("data.upload.help"))
     options = _read_options()
@@ -88,6 +90,7 @@ def upload_panel(ctx: PageContext) -> None:
         name = st.text_input(t("data.upload.name"), value=upload.name, max_chars=100)
         if st.form_submit_button(t("data.upload.save"), type="primary"):
             dataset = ctx.store.add_dataset(ctx.project.id, name, raw, upload.name, frame, report)
+            st.session_state["upload_generation"] = generation + 1
             st.session_state["flash"] = say("data.saved", name=dataset.name, rows=dataset.rows)
             st.rerun()
 
@@ -142,7 +145,8 @@ def report_view(report: ReadReport) -> None:
         facts.append(say("report.encoding", encoding=report.encoding,
                          source=t(_ENCODING_SOURCE_KEYS.get(report.encoding_source or "", "report.encoding_source.detector"))))
     if report.delimiter:
-        facts.append(say("report.delimiter", delimiter=_DELIMITER_LABELS.get(report.delimiter, report.delimiter),
+        delimiter = t(_DELIMITER_KEYS[report.delimiter]) if report.delimiter in _DELIMITER_KEYS else report.delimiter
+        facts.append(say("report.delimiter", delimiter=delimiter,
                          decimal=report.decimal))
         facts.append(t("report.header_yes") if report.header else t("report.header_no"))
     if report.sheet:

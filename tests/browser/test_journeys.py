@@ -1,0 +1,92 @@
+"""The main journeys in a real browser: land on a page, import a Japanese file, switch language, refresh."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import DATA, SAMPLES
+
+TIMEOUT = 30_000
+
+
+def _new_page(browser, locale: str = "en-US") -> Page:
+    page = browser.new_page(locale=locale, viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT)
+    return page
+
+
+def _title(page: Page):
+    return page.locator("h1").first
+
+
+def test_direct_landing_on_the_data_page_opens_the_sample(app_url, browser):
+    page = _new_page(browser)
+    page.goto(f"{app_url}/data")
+    expect(_title(page)).to_have_text("Data")
+    expect(page.get_by_text("Dataset: titanic.csv")).to_be_visible()
+    expect(page.get_by_text("Check these before modelling")).to_be_visible()
+    # Our translated menu, not file names.
+    expect(page.get_by_test_id("stSidebar").get_by_text("Home", exact=True)).to_be_visible()
+    page.close()
+
+
+def test_browser_locale_picks_japanese(app_url, browser):
+    page = _new_page(browser, locale="ja-JP")
+    page.goto(app_url)
+    expect(_title(page)).to_have_text("ホーム")
+    page.close()
+
+
+def test_shift_jis_upload_language_switch_and_refresh(app_url, browser):
+    page = _new_page(browser)
+    page.goto(f"{app_url}/data")
+    expect(_title(page)).to_have_text("Data")
+    page.locator("input[type=file]").set_input_files(str(SAMPLES / "tips_ja_cp932.csv"))
+    expect(page.get_by_text("cp932").first).to_be_visible()
+    expect(page.get_by_text("'喫煙': yes/no values read as booleans")).to_be_visible()
+    page.get_by_role("button", name="Save to project").click()
+    expect(page.get_by_text("Saved 'tips_ja_cp932.csv' (244 rows)")).to_be_visible()
+    expect(page.get_by_text("Dataset: tips_ja_cp932.csv")).to_be_visible()
+    # Japanese column names reach the chart.
+    expect(page.get_by_text("Distribution of 合計金額（ドル）")).to_be_visible()
+
+    page.get_by_role("combobox", name="Language / 言語").click()
+    page.get_by_role("option", name="日本語").click()
+    expect(_title(page)).to_have_text("データ")
+    expect(page.get_by_text("データセット: tips_ja_cp932.csv")).to_be_visible()
+
+    page.reload()
+    expect(_title(page)).to_have_text("データ")
+    expect(page.get_by_text("データセット: tips_ja_cp932.csv")).to_be_visible()
+    expect(page.get_by_text("合計金額（ドル） の分布")).to_be_visible()
+    assert re.search(r"project=[0-9a-f]{12}", page.url)
+
+    # A new tab without the URL's parameters finds the project too.
+    other = _new_page(browser)
+    other.goto(f"{app_url}/data")
+    expect(other.get_by_text("Dataset: tips_ja_cp932.csv")).to_be_visible()
+    other.close()
+    page.close()
+
+
+def test_ragged_file_report_in_the_browser(app_url, browser):
+    page = _new_page(browser)
+    page.goto(f"{app_url}/data")
+    page.locator("input[type=file]").set_input_files(str(DATA / "titanic_bom_ragged.csv"))
+    expect(page.get_by_text(re.compile(r"2 row\(s\) had the wrong number of fields.*line 6, 11"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"summary row at the end \(line 894\)"))).to_be_visible()
+    assert "Traceback" not in page.content()
+    page.close()
+
+
+def test_an_image_renamed_csv_gets_a_message_not_a_traceback(app_url, browser, tmp_path):
+    image = tmp_path / "photo.csv"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    page = _new_page(browser)
+    page.goto(f"{app_url}/data")
+    page.locator("input[type=file]").set_input_files(str(image))
+    expect(page.get_by_text("'photo.csv' is an image, not a table.")).to_be_visible()
+    assert "Traceback" not in page.content()
+    page.close()

@@ -1,0 +1,37 @@
+"""Shared fixtures: real data files and a fresh workspace per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_data"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def sample_bytes(name: str) -> bytes:
+    """Bytes of a file in sample_data/."""
+    return (SAMPLES / name).read_bytes()
+
+
+def data_bytes(name: str) -> bytes:
+    """Bytes of a file in tests/data/."""
+    return (DATA / name).read_bytes()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty WORKBENCH_HOME for this test."""
+    home = tmp_path / "workspace"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def store(workspace: Path) -> Store:
+    """A Store on the test's empty workspace."""
+    return Store(workspace)

@@ -1,0 +1,68 @@
+"""Every user-facing string has both languages, and no catalogue entry is dead."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from workbench.i18n import LANGUAGES, catalogue, normalise_language, set_language, t
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("workbench/**/*.py")]
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_both_languages_have_the_same_keys():
+    en, ja = catalogue("en"), catalogue("ja")
+    assert sorted(set(en) - set(ja)) == [], "missing in Japanese"
+    assert sorted(set(ja) - set(en)) == [], "missing in English"
+
+
+def test_translations_use_the_same_placeholders():
+    en, ja = catalogue("en"), catalogue("ja")
+    mismatched = [k for k in en if _placeholders(en[k]) != _placeholders(ja[k])]
+    assert mismatched == []
+
+
+def test_japanese_catalogue_is_translated():
+    en, ja = catalogue("en"), catalogue("ja")
+    same = [k for k in en if en[k] == ja[k] and re.search(r"[A-Za-z]{4,}", en[k])]
+    assert same == []
+
+
+def test_every_key_is_used_in_the_code():
+    code = "\n".join(p.read_text(encoding="utf-8") for p in SOURCES)
+    used = set(re.findall(r"""["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", code))
+    unused = sorted(set(catalogue("en")) - used)
+    assert unused == []
+
+
+def test_every_key_the_code_uses_exists():
+    code = "\n".join(p.read_text(encoding="utf-8") for p in SOURCES)
+    calls = re.findall(r"""\b(?:t|say|UserError|Note)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", code)
+    assert calls, "the scan found no calls: the pattern is broken"
+    missing = sorted(set(calls) - set(catalogue("en")))
+    assert missing == []
+
+
+@pytest.mark.parametrize("locale, expected", [("ja-JP", "ja"), ("ja", "ja"), ("en-GB", "en"), ("fr-FR", "en"),
+                                              (None, "en"), ("ja_JP.UTF-8", "ja")])
+def test_browser_locale_maps_to_a_language(locale, expected):
+    assert normalise_language(locale) == expected
+
+
+def test_t_formats_in_the_chosen_language_and_falls_back():
+    assert t("data.saved", lang="ja", name="x", rows=3) == "「x」（3 行）をプロジェクトに保存しました。"
+    set_language("ja")
+    try:
+        assert t("page.data.title") == "データ"
+    finally:
+        set_language("en")
+    assert t("no.such.key") == "no.such.key"
+    assert set(LANGUAGES) == {"en", "ja"}

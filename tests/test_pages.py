@@ -1,0 +1,153 @@
+"""AppTest: each page, as a person clicks through it, without a browser."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, sample_bytes
+from workbench.store import Store
+
+HOME = "app.py"
+DATA = "pages/data.py"
+
+
+def _run(page: str, **query: str) -> AppTest:
+    """Open a page the way a browser landing on its URL does (the app is always the entry point)."""
+    at = AppTest.from_file(str(ROOT / HOME), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page != HOME:
+        at.switch_page(page)
+    return at.run()
+
+
+def _text(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.subheader]
+    parts += [e.value for e in at.error] + [e.value for e in at.warning] + [e.value for e in at.success]
+    parts += [e.value for e in at.info] + [e.value for e in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+def _no_failure(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_home_opens_a_new_workspace_on_the_sample(workspace):
+    at = _run(HOME)
+    _no_failure(at)
+    assert at.title[0].value == "Home"
+    assert "Sample project" in _text(at)
+    project_id = at.query_params["project"]
+    project_id = project_id[0] if isinstance(project_id, list) else project_id
+    assert Store(workspace).get_project(project_id).name == "Sample project"
+
+
+def test_create_rename_and_delete_a_project(workspace):
+    at = _run(HOME)
+    new_name = next(w for w in at.text_input if w.label == "New project name")
+    new_name.input("売上予測")
+    next(b for b in at.button if b.label == "Create project").click().run()
+    _no_failure(at)
+    assert "Project '売上予測' created and opened." in _text(at)
+    store = Store(workspace)
+    assert {p.name for p in store.list_projects()} == {"Sample project", "売上予測"}
+
+    rename = next(w for w in at.text_input if w.label == "Rename this project to")
+    rename.input("Sales forecast")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert {p.name for p in store.list_projects()} == {"Sample project", "Sales forecast"}
+
+    delete = at.button(key="delete_project")
+    assert delete.disabled  # nothing is deleted without confirmation
+    at.checkbox(key="confirm_delete_project").check().run()
+    at.button(key="delete_project").click().run()
+    _no_failure(at)
+    assert [p.name for p in store.list_projects()] == ["Sample project"]
+
+
+def test_a_taken_project_name_is_a_message_not_a_crash(workspace):
+    at = _run(HOME)
+    next(w for w in at.text_input if w.label == "New project name").input("sample PROJECT")
+    next(b for b in at.button if b.label == "Create project").click().run()
+    _no_failure(at)
+    assert at.error and "already exists" in at.error[0].value
+
+
+def test_data_page_landed_on_directly_shows_the_profile(workspace):
+    at = _run(DATA)
+    _no_failure(at)
+    assert at.title[0].value == "Data"
+    assert "Dataset: titanic\\.csv" in _text(at)
+    assert any("duplicates of another row" in m for m in _text(at).splitlines())
+    assert at.metric[0].value == "891"
+
+
+def test_upload_a_shift_jis_file_and_save_it(workspace):
+    at = _run(DATA)
+    at.file_uploader(key="upload_0").set_value(("チップ.csv", sample_bytes("tips_ja_cp932.csv"), "text/csv")).run()
+    _no_failure(at)
+    text = _text(at)
+    assert "**cp932**" in text
+    assert any("合計金額（ドル）" in frame.value.columns for frame in at.dataframe)  # the preview
+    next(b for b in at.button if b.label == "Save to project").click().run()
+    _no_failure(at)
+    assert "(244 rows)" in _text(at)
+    assert not any(b.label == "Save to project" for b in at.button)  # the uploader was emptied
+    store = Store(workspace)
+    project = store.list_projects()[0]
+    assert store.active_dataset(project.id).filename == "チップ.csv"
+
+
+def test_a_ragged_file_reports_skipped_lines_and_can_be_stopped(workspace):
+    from tests.conftest import data_bytes
+
+    at = _run(DATA)
+    at.file_uploader(key="upload_0").set_value(("t.csv", data_bytes("titanic_bom_ragged.csv"), "text/csv")).run()
+    assert any("line 6, 11" in w.value for w in at.warning)
+    at.radio(key="opt_bad_lines").set_value("error").run()
+    _no_failure(at)
+    assert at.error and "Import stopped" in at.error[0].value
+    assert not any(b.label == "Save to project" for b in at.button)
+
+
+@pytest.mark.parametrize("payload, words", [
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "is an image"),
+    (b"", "empty"),
+    (b"a,b,c\n", "no data rows"),
+])
+def test_bad_uploads_show_a_message_and_keep_the_saved_dataset(workspace, payload, words):
+    at = _run(DATA)
+    at.file_uploader(key="upload_0").set_value(("bad.csv", payload, "text/csv")).run()
+    _no_failure(at)
+    assert at.error and words in at.error[0].value
+    assert "Dataset: titanic\\.csv" in _text(at)  # what was saved is still there
+
+
+def test_add_a_sample_and_switch_language(workspace):
+    at = _run(DATA)
+    at.radio(key="sample_choice").set_value("penguins").run()
+    at.button(key="add_sample").click().run()
+    _no_failure(at)
+    assert "Dataset: penguins\\.csv" in _text(at)
+    at.selectbox(key="_lang_widget").set_value("ja").run()
+    _no_failure(at)
+    assert at.title[0].value == "データ"
+    assert "データセット: penguins\\.csv" in _text(at)
+
+
+def test_project_in_the_url_is_reopened_after_a_refresh(workspace):
+    store = Store(workspace)
+    other = store.create_project("From the URL")
+    at = _run(HOME, project=other.id, lang="ja")
+    _no_failure(at)
+    assert "プロジェクト: From the URL" in _text(at)
+
+
+def test_switch_project_in_the_sidebar(workspace):
+    at = _run(HOME)
+    other = Store(workspace).create_project("Second")
+    at.run()
+    at.selectbox(key="_project_widget").set_value(other.id).run()
+    _no_failure(at)
+    assert "Project: Second" in _text(at)

@@ -1,0 +1,137 @@
+"""The workspace keeps everything, survives restarts, and takes concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import data_bytes, sample_bytes
+from workbench.errors import UserError
+from workbench.io import read_table
+from workbench.samples import SAMPLES, SAMPLE_DIR, add_sample, ensure_workspace
+from workbench.store import Store
+
+
+def _add(store: Store, project_id: str, raw: bytes, filename: str):
+    frame, report = read_table(raw, filename)
+    return store.add_dataset(project_id, filename, raw, filename, frame, report)
+
+
+def test_project_lifecycle(store):
+    project = store.create_project("  Churn   study ")
+    assert project.name == "Churn study"
+    assert [p.id for p in store.list_projects()] == [project.id]
+    renamed = store.rename_project(project.id, "顧客離反の分析")
+    assert renamed.name == "顧客離反の分析"
+    store.delete_project(project.id)
+    assert store.list_projects() == []
+    assert not store.project_dir(project.id).exists()
+
+
+def test_project_names_are_checked(store):
+    store.create_project("Sales")
+    for bad, key in [("", "store.name_empty"), ("   ", "store.name_empty"), ("sales", "store.name_taken"),
+                     ("x" * 101, "store.name_too_long")]:
+        with pytest.raises(UserError) as info:
+            store.create_project(bad)
+        assert info.value.key == key
+
+
+def test_dataset_keeps_original_bytes_parquet_copy_and_report_across_restart(workspace):
+    store = Store(workspace)
+    project = store.create_project("p")
+    raw = sample_bytes("tips_ja_cp932.csv")
+    dataset = _add(store, project.id, raw, "チップ.csv")
+    frame, _ = read_table(raw, "チップ.csv")
+
+    reopened = Store(workspace)  # as after a server restart
+    again = reopened.get_dataset(dataset.id)
+    assert reopened.raw_bytes(dataset.id) == raw
+    assert again.report == dataset.report and again.report.encoding == "cp932"
+    pd.testing.assert_frame_equal(reopened.load_frame(dataset.id), frame)
+    assert reopened.active_dataset(project.id).id == dataset.id
+
+
+def test_deleting_a_dataset_removes_its_files_and_clears_active(store):
+    project = store.create_project("p")
+    dataset = _add(store, project.id, data_bytes("upstream_raw_planets.csv"), "planets.csv")
+    store.delete_dataset(dataset.id)
+    assert store.list_datasets(project.id) == []
+    assert store.active_dataset(project.id) is None
+    assert not any((store.project_dir(project.id) / "datasets").iterdir())
+
+
+def test_missing_things_raise_user_errors(store):
+    with pytest.raises(UserError) as info:
+        store.get_project("0123456789ab")
+    assert info.value.key == "store.project_missing"
+    with pytest.raises(UserError):
+        store.get_dataset("nope")
+    assert store.find_project("0123456789ab") is None
+
+
+def test_a_dataset_of_another_project_cannot_be_made_active(store):
+    a, b = store.create_project("a"), store.create_project("b")
+    dataset = _add(store, a.id, sample_bytes("penguins.csv"), "penguins.csv")
+    with pytest.raises(UserError):
+        store.set_active_dataset(b.id, dataset.id)
+
+
+def test_a_failed_save_leaves_no_row_and_no_files(store, monkeypatch):
+    project = store.create_project("p")
+    frame, report = read_table(sample_bytes("penguins.csv"), "penguins.csv")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError):
+        store.add_dataset(project.id, "p", b"raw", "penguins.csv", frame, report)
+    assert store.list_datasets(project.id) == []
+    assert not (store.project_dir(project.id) / "datasets").exists() or not any(
+        (store.project_dir(project.id) / "datasets").iterdir())
+
+
+def test_new_workspace_opens_on_the_titanic_sample(store):
+    project = ensure_workspace(store, "ja")
+    assert project.name == "サンプルプロジェクト"
+    dataset = store.active_dataset(project.id)
+    assert dataset.filename == "titanic.csv" and dataset.rows == 891
+    assert ensure_workspace(store, "en").id == project.id  # only once
+
+
+def test_every_sample_imports(store):
+    project = store.create_project("samples")
+    for sample in SAMPLES:
+        dataset = add_sample(store, project.id, sample.id)
+        assert dataset.rows > 50 and dataset.report.bad_lines == 0, sample.id
+    assert {s.filename for s in SAMPLES} <= {p.name for p in Path(SAMPLE_DIR).glob("*.csv")}
+
+
+def _writer(home: str, project_id: str, worker: int) -> None:
+    store = Store(home)
+    raw = sample_bytes("flights.csv")
+    frame, report = read_table(raw, "flights.csv")
+    for i in range(5):
+        store.add_dataset(project_id, f"w{worker}-{i}", raw, "flights.csv", frame, report)
+        store.create_project(f"worker {worker} project {i}")
+
+
+def test_concurrent_writers_in_separate_processes_lose_nothing(workspace):
+    store = Store(workspace)
+    project = store.create_project("shared")
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_writer, args=(str(workspace), project.id, w)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+        assert p.exitcode == 0
+    names = sorted(d.name for d in store.list_datasets(project.id))
+    assert names == sorted(f"w{w}-{i}" for w in range(4) for i in range(5))
+    assert len(store.list_projects()) == 1 + 4 * 5
+    for dataset in store.list_datasets(project.id):
+        assert len(store.load_frame(dataset.id)) == 144
