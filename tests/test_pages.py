@@ -151,3 +151,30 @@ def test_switch_project_in_the_sidebar(workspace):
     at.selectbox(key="_project_widget").set_value(other.id).run()
     _no_failure(at)
     assert "Project: Second" in _text(at)
+
+
+def test_an_unexpected_failure_shows_an_error_id_and_the_page_keeps_working(workspace, monkeypatch, caplog):
+    import workbench.ui.data as data_ui
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(data_ui, "profile_dataset", broken)
+    at = _run(DATA)
+    _no_failure(at)
+    assert at.error and "error id" in at.error[0].value
+    assert "Traceback" not in _text(at) and "a bug" not in _text(at)
+    error_id = at.error[0].value.split("error id ")[1][:8]
+    assert any(error_id in r.getMessage() for r in caplog.records)  # the log has the details
+    assert any(b.label == "Add to project" for b in at.button)  # the rest of the page still works
+
+
+def test_markdown_in_user_data_is_shown_as_text(workspace):
+    at = _run(DATA)
+    raw = "[click](http://evil.example),**bold**\n1,2\n1,3\n1,4\n".encode()
+    at.file_uploader(key="upload_0").set_value(("x.csv", raw, "text/csv")).run()
+    next(b for b in at.button if b.label == "Save to project").click().run()
+    _no_failure(at)
+    warnings = "\n".join(m.value for m in at.markdown)
+    assert "'\\[click\\]\\(http://evil\\.example\\)' has the same value in every row" in warnings.replace(
+        "\\:", ":")

@@ -192,7 +192,7 @@ def _decode(data: bytes, filename: str, override: str | None,
         return data, report
     name = _detect_encoding(data)
     report.encoding, report.encoding_source = name, "detector"
-    return data.decode(name, errors="replace").encode("utf-8"), report
+    return data.decode(name).encode("utf-8"), report
 
 
 def _looks_utf8(data: bytes) -> bool:
@@ -224,9 +224,9 @@ def _detect_encoding(data: bytes) -> str:
 
     best = from_bytes(data[:_SAMPLE_BYTES * 4], cp_isolation=["cp932", "euc_jp", "cp1252", "latin_1",
                                                              "utf_16", "shift_jis", "iso2022_jp"]).best()
-    name = best.encoding if best else "latin_1"
+    name = best.encoding if best else "latin-1"
     # cp932 is a superset of Shift-JIS (①, ㈱, 髙 exist only in cp932).
-    name = {"shift_jis": "cp932", "cp1252": "cp1252", "latin_1": "latin-1", "euc_jp": "euc_jp"}.get(name, name)
+    name = {"shift_jis": "cp932", "latin_1": "latin-1"}.get(name, name)
     for candidate in (name, "cp932", "euc_jp", "latin-1"):
         try:
             data.decode(candidate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.errors import UserError
 from workbench.i18n import t
 from workbench.io import read_table
 from workbench.store import Dataset, Project, Store
@@ -54,8 +55,6 @@ def ensure_workspace(store: Store, lang: str) -> Project:
     projects = store.list_projects()
     if projects:
         return projects[0]
-    from workbench.errors import UserError
-
     try:
         project = store.create_project(t("sample.project_name", lang=lang))
     except UserError:  # another session created it a moment ago

@@ -90,3 +90,21 @@ def test_an_image_renamed_csv_gets_a_message_not_a_traceback(app_url, browser, t
     expect(page.get_by_text("'photo.csv' is an image, not a table.")).to_be_visible()
     assert "Traceback" not in page.content()
     page.close()
+
+
+def test_two_sessions_do_not_see_each_others_unsaved_upload(app_url, browser):
+    first, second = browser.new_context(), browser.new_context()
+    a, b = first.new_page(), second.new_page()
+    for page in (a, b):
+        page.set_default_timeout(TIMEOUT)
+        page.goto(f"{app_url}/data")
+        expect(_title(page)).to_have_text("Data")
+    a.locator("input[type=file]").set_input_files(str(DATA / "upstream_raw_planets.csv"))
+    expect(a.get_by_role("button", name="Save to project")).to_be_visible()
+    b.reload()
+    expect(_title(b)).to_have_text("Data")
+    expect(b.get_by_text("Choose a CSV")).to_be_visible()
+    assert b.get_by_role("button", name="Save to project").count() == 0
+    assert b.get_by_text("upstream_raw_planets.csv").count() == 0
+    first.close()
+    second.close()
