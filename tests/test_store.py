@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import data_bytes, sample_bytes
 from workbench.errors import UserError
 from workbench.io import read_table
-from workbench.samples import SAMPLES, SAMPLE_DIR, add_sample, ensure_workspace
+from workbench.samples import SAMPLE_DIR, SAMPLES, add_sample, ensure_workspace
 from workbench.store import Store
 
 

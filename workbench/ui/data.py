@@ -9,10 +9,11 @@ import streamlit as st
 
 from workbench import charts
 from workbench.i18n import t
-from workbench.io import DELIMITERS, ENCODINGS, ReadReport, read_table, to_csv_bytes
+from workbench.io import ReadReport, read_table, to_csv_bytes
 from workbench.profile import DatasetProfile, profile_dataset
 from workbench.samples import SAMPLES, add_sample
 from workbench.store import Dataset, Store
+from workbench.textfile import DELIMITERS, ENCODINGS
 from workbench.ui.core import PageContext, say, say_note
 
 AUTO = "auto"
@@ -142,8 +143,8 @@ def report_view(report: ReadReport) -> None:
     """What the reader did with the file: format, encoding, delimiter, skipped lines, renames, types."""
     facts = [say("report.format", format=report.format, rows=f"{report.rows:,}", columns=report.columns)]
     if report.encoding:
-        facts.append(say("report.encoding", encoding=report.encoding,
-                         source=t(_ENCODING_SOURCE_KEYS.get(report.encoding_source or "", "report.encoding_source.detector"))))
+        source = _ENCODING_SOURCE_KEYS.get(report.encoding_source or "", "report.encoding_source.detector")
+        facts.append(say("report.encoding", encoding=report.encoding, source=t(source)))
     if report.delimiter:
         delimiter = t(_DELIMITER_KEYS[report.delimiter]) if report.delimiter in _DELIMITER_KEYS else report.delimiter
         facts.append(say("report.delimiter", delimiter=delimiter,
@@ -225,4 +226,5 @@ def _fmt(value: float) -> str:
     return f"{value:,.4g}"
 
 
-__all__ = ["dataset_view", "load_frame", "load_profile", "report_view", "sample_panel", "upload_panel", "workspace_panel"]
+__all__ = ["dataset_view", "load_frame", "load_profile", "report_view", "sample_panel", "upload_panel",
+           "workspace_panel"]
