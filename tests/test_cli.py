@@ -44,3 +44,34 @@ def test_unreadable_file_exits_2_with_one_line_in_the_users_language(tmp_path):
     assert result.stderr.startswith("エラー:") and result.stderr.count("\n") == 1
     missing = _run("read", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "nope.csv" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_clean_applies_a_recipe_headless(tmp_path):
+    from workbench import steps as S
+    from workbench.recipe import Recipe
+
+    recipe = Recipe().add(S.DropDuplicates()).add(S.Impute(["age"], "median")).add(S.DropColumns(["alive"]))
+    (tmp_path / "recipe.json").write_text(recipe.to_json(), encoding="utf-8")
+    out = tmp_path / "cleaned.csv"
+    result = _run("clean", "--data", str(SAMPLES / "titanic.csv"), "--recipe", str(tmp_path / "recipe.json"),
+                  "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "784 rows" in result.stdout
+    import pandas as pd
+
+    cleaned = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(cleaned) == 784 and "alive" not in cleaned and cleaned["age"].notna().all()
+
+
+def test_clean_refuses_a_recipe_for_other_columns(tmp_path):
+    from workbench import steps as S
+    from workbench.recipe import Recipe
+
+    (tmp_path / "recipe.json").write_text(Recipe().add(S.Impute(["age"])).to_json(), encoding="utf-8")
+    result = _run("clean", "--data", str(SAMPLES / "flights.csv"), "--recipe", str(tmp_path / "recipe.json"),
+                  "--out", str(tmp_path / "x.csv"))
+    assert result.returncode == 2 and "age" in result.stderr and result.stderr.count("\n") == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope", encoding="utf-8")
+    result = _run("clean", "--data", str(SAMPLES / "flights.csv"), "--recipe", str(bad), "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "recipe" in result.stderr

@@ -36,11 +36,21 @@ def test_japanese_catalogue_is_translated():
     assert same == []
 
 
+def _step_keys() -> set[str]:
+    from workbench.steps import i18n_keys
+
+    return i18n_keys()
+
+
 def test_every_key_is_used_in_the_code():
     code = "\n".join(p.read_text(encoding="utf-8") for p in SOURCES)
-    used = set(re.findall(r"""["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", code))
+    used = set(re.findall(r"""["']([a-z_]+(?:\.[a-z0-9_-]+)+)["']""", code)) | _step_keys()
     unused = sorted(set(catalogue("en")) - used)
     assert unused == []
+
+
+def test_every_step_form_key_exists():
+    assert sorted(_step_keys() - set(catalogue("en"))) == []
 
 
 def test_every_key_the_code_uses_exists():

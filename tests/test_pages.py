@@ -178,3 +178,108 @@ def test_markdown_in_user_data_is_shown_as_text(workspace):
     warnings = "\n".join(m.value for m in at.markdown)
     assert "'\\[click\\]\\(http://evil\\.example\\)' has the same value in every row" in warnings.replace(
         "\\:", ":")
+
+
+CLEAN = "pages/clean.py"
+EXPLORE = "pages/explore.py"
+
+
+def _add_step(at: AppTest, kind: str, **params) -> AppTest:
+    at.selectbox(key="step_kind").set_value(kind).run()
+    for name, value in params.items():
+        widget = next(w for w in [*at.multiselect, *at.selectbox, *at.text_input, *at.number_input, *at.checkbox,
+                                  *at.text_area] if w.key == f"param_{kind}_{name}")
+        widget.set_value(value)
+    at.run()
+    return at
+
+
+def test_clean_page_adds_previews_and_undoes_steps(workspace):
+    at = _run(CLEAN)
+    _no_failure(at)
+    assert at.title[0].value == "Clean"
+    assert "The recipe is empty" in _text(at)
+    _add_step(at, "drop_duplicates")
+    assert at.metric[0].value == "784"  # the preview before anything is applied
+    at.button(key="add_step").click().run()
+    _add_step(at, "impute", columns=["age"], strategy="median")
+    at.button(key="add_step").click().run()
+    _no_failure(at)
+    assert "Added: Fill missing values." in _text(at)
+    assert "Cleaned data: 784 rows × 15 columns" in _text(at)
+    assert "1\\. Drop duplicate rows" in _text(at) and "2\\. Fill missing values" in _text(at)
+
+    at.button(key="undo").click().run()
+    _no_failure(at)
+    assert "2\\. Fill missing values" not in _text(at) and "1\\. Drop duplicate rows" in _text(at)
+    project = Store(workspace).list_projects()[0]
+    assert Store(workspace).load_recipe(project.id)[0] == 1
+
+
+def test_clean_page_refuses_a_step_that_removes_every_row(workspace):
+    at = _run(CLEAN)
+    _add_step(at, "filter_rows", column="age", operator="gt", value="1000")
+    _no_failure(at)
+    assert any("would remove every row" in w.value for w in at.warning)
+    assert not any(b.key == "add_step" for b in at.button)  # nothing can be applied
+
+
+def test_clean_page_switch_move_and_remove(workspace):
+    at = _run(CLEAN)
+    for kind, params in [("drop_duplicates", {}), ("scale", {"columns": ["fare"]})]:
+        _add_step(at, kind, **params)
+        at.button(key="add_step").click().run()
+    at.button(key="toggle_0").click().run()
+    assert "~~1\\. Drop duplicate rows" in _text(at) and "891 rows" in _text(at)
+    at.button(key="down_0").click().run()
+    assert "1\\. Scale numbers" in _text(at)
+    at.button(key="remove_1").click().run()
+    _no_failure(at)
+    assert "Drop duplicate rows" not in _text(at)
+
+
+def test_clean_page_imports_a_recipe_and_refuses_a_foreign_one(workspace):
+    from workbench import steps as S
+    from workbench.recipe import Recipe
+
+    at = _run(CLEAN)
+    good = Recipe().add(S.DropColumns(["deck"])).to_json().encode()
+    at.file_uploader(key="import_recipe_0").set_value(("recipe.json", good, "application/json")).run()
+    _no_failure(at)
+    assert "Recipe with 1 step(s) imported." in _text(at) and "14 columns" in _text(at)
+    foreign = Recipe().add(S.Impute(["passengers"])).to_json().encode()
+    at.file_uploader(key="import_recipe_1").set_value(("other.json", foreign, "application/json")).run()
+    _no_failure(at)
+    assert at.error and "passengers" in at.error[0].value
+    assert "14 columns" in _text(at)  # the saved recipe is untouched
+
+
+def test_clean_page_without_a_dataset_points_to_the_data_page(workspace):
+    store = Store(workspace)
+    empty = store.create_project("Empty")
+    at = _run(CLEAN, project=empty.id)
+    _no_failure(at)
+    assert "No dataset yet" in _text(at)
+
+
+def test_explore_page_draws_every_chart(workspace):
+    at = _run(EXPLORE)
+    _no_failure(at)
+    assert at.title[0].value == "Explore"
+    from workbench.ui.explore import CHARTS
+
+    for kind in CHARTS:
+        at.radio(key="ex_kind").set_value(kind).run()
+        _no_failure(at)
+        assert at.get("plotly_chart"), kind
+
+
+def test_explore_page_uses_the_recipe_when_asked(workspace):
+    at = _run(CLEAN)
+    _add_step(at, "drop_duplicates")
+    at.button(key="add_step").click().run()
+    at.switch_page(EXPLORE).run()
+    _no_failure(at)
+    assert "784 rows" in _text(at)
+    at.toggle(key="ex_use_recipe").set_value(False).run()
+    assert "891 rows" in _text(at)

@@ -135,3 +135,20 @@ def test_concurrent_writers_in_separate_processes_lose_nothing(workspace):
     assert len(store.list_projects()) == 1 + 4 * 5
     for dataset in store.list_datasets(project.id):
         assert len(store.load_frame(dataset.id)) == 144
+
+
+def test_recipe_versions_and_undo_survive_a_restart(workspace):
+    store = Store(workspace)
+    project = store.create_project("p")
+    assert store.load_recipe(project.id) == (0, None)
+    assert store.save_recipe(project.id, '{"steps": [1]}') == 1
+    assert store.save_recipe(project.id, '{"steps": [1, 2]}') == 2
+    again = Store(workspace)
+    assert again.load_recipe(project.id) == (2, '{"steps": [1, 2]}')
+    assert again.undo_recipe(project.id)
+    assert again.load_recipe(project.id) == (1, '{"steps": [1]}')
+    assert again.undo_recipe(project.id) and not again.undo_recipe(project.id)
+    store.save_recipe(project.id, "{}")
+    store.delete_project(project.id)
+    with pytest.raises(UserError):
+        store.save_recipe(project.id, "{}")

@@ -1,45 +1,255 @@
-"""Plotly figure builders: data in, go.Figure out, labels in the current language."""
+"""Plotly figure builders: a DataFrame and options in, a go.Figure out, labels in the current language.
+
+Large tables stay responsive: counts and histograms are aggregated here on every
+row; charts that draw each point (scatter, box, violin, pair plot) use a random
+sample of MAX_POINTS rows, say so in their title, and draw with WebGL.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
 from workbench.i18n import t
 
 MAX_POINTS = 100_000
+MATRIX_POINTS = 5_000
 TOP_CATEGORIES = 20
+COLOUR = "#4C78A8"
+METHOD_KEYS = {"pearson": "chart.method.pearson", "spearman": "chart.method.spearman"}
+AGGREGATE_KEYS = {"mean": "chart.agg.mean", "sum": "chart.agg.sum", "median": "chart.agg.median",
+                  "min": "chart.agg.min", "max": "chart.agg.max", "count": "chart.agg.count"}
+
+
+def _is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _sample(df: pd.DataFrame, limit: int = MAX_POINTS) -> tuple[pd.DataFrame, bool]:
+    if len(df) <= limit:
+        return df, False
+    return df.sample(limit, random_state=0), True
+
+
+def _finish(fig: go.Figure, title: str, sampled: bool, limit: int = MAX_POINTS, height: int = 420) -> go.Figure:
+    if sampled:
+        title += " · " + t("chart.sampled", n=f"{limit:,}")
+    fig.update_layout(title=title, height=height, margin=dict(l=50, r=20, t=60, b=50), legend_title_text="")
+    return fig
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    return series.astype("str").where(series.notna(), t("chart.missing_value"))
+
+
+def histogram(df: pd.DataFrame, x: str, color: str | None = None, bins: int = 40) -> go.Figure:
+    """Distribution of a numeric or date column (every row counted), optionally split by a column."""
+    values = df[x]
+    if not (_is_number(values) or pd.api.types.is_datetime64_any_dtype(values)):
+        return bar_counts(df, x, color)
+    present = values.dropna()
+    if present.empty:
+        return _finish(go.Figure(), t("chart.histogram", column=x), False)
+    numeric = present.astype("int64") if pd.api.types.is_datetime64_any_dtype(present) else present.astype("float64")
+    edges = np.histogram_bin_edges(numeric, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    if pd.api.types.is_datetime64_any_dtype(present):
+        centres = pd.to_datetime(centres.astype("int64"), unit=None).astype(present.dtype)
+    groups = [(None, numeric)] if not color else [
+        (str(level), numeric[_labels(df.loc[numeric.index, color]) == level])
+        for level in _labels(df.loc[numeric.index, color]).value_counts().index[:TOP_CATEGORIES]]
+    fig = go.Figure()
+    for name, part in groups:
+        counts, _ = np.histogram(part, bins=edges)
+        fig.add_trace(go.Bar(x=centres, y=counts, name=name or x, width=np.diff(edges) if name is None else None,
+                             marker_color=COLOUR if name is None else None, opacity=1 if name is None else 0.7))
+    fig.update_layout(barmode="overlay" if color else "relative", bargap=0.02, xaxis_title=x,
+                      yaxis_title=t("chart.count"), showlegend=bool(color))
+    return _finish(fig, t("chart.histogram", column=x), False)
 
 
 def column_distribution(col: pd.Series, kind: str) -> go.Figure:
-    """Histogram for numbers and dates, bar chart of the most frequent values otherwise."""
-    values = col.dropna()
+    """The profile's small chart: a histogram for numbers and dates, counts for the rest."""
+    frame = col.to_frame()
     name = str(col.name)
-    sampled = len(values) > MAX_POINTS
-    if sampled:
-        values = values.sample(MAX_POINTS, random_state=0)
-    few_levels = kind == "integer" and values.nunique() <= 20
-    if kind in ("integer", "float", "datetime", "id") and not few_levels and (
-            pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)):
-        fig = go.Figure(go.Histogram(x=values, nbinsx=40, marker_color="#4C78A8", name=name))
+    if kind in ("integer", "float", "datetime", "id") and not (kind == "integer" and col.nunique() <= 20):
+        fig = histogram(frame, name)
     else:
-        counts = values.value_counts().head(TOP_CATEGORIES)
-        if few_levels:
-            counts = counts.sort_index()
-        counts.index = counts.index.astype(str)
-        fig = go.Figure(go.Bar(x=counts.index.tolist(), y=counts.to_numpy(), marker_color="#4C78A8", name=name))
-    title = t("chart.distribution", column=name)
-    if sampled:
-        title += " · " + t("chart.sampled", n=f"{MAX_POINTS:,}")
-    fig.update_layout(title=title, xaxis_title=name, yaxis_title=t("chart.count"), bargap=0.05,
-                      height=320, margin=dict(l=40, r=10, t=50, b=40))
+        fig = bar_counts(frame, name, sort_by_value=kind == "integer")
+    fig.update_layout(height=320, title=t("chart.distribution", column=name))
     return fig
 
 
-def missing_by_column(missing_pct: dict[str, float]) -> go.Figure:
-    """Bar chart of the share of missing cells per column."""
-    items = sorted(missing_pct.items(), key=lambda kv: -kv[1])
-    fig = go.Figure(go.Bar(x=[k for k, _ in items], y=[v for _, v in items], marker_color="#E45756"))
-    fig.update_layout(title=t("chart.missing"), yaxis_title=t("chart.missing_pct"), yaxis_range=[0, 100],
-                      height=300, margin=dict(l=40, r=10, t=50, b=40))
+def bar_counts(df: pd.DataFrame, column: str, color: str | None = None, sort_by_value: bool = False) -> go.Figure:
+    """Rows per value of a column (the 20 most frequent), optionally stacked by a second column."""
+    labels = _labels(df[column])
+    top = labels.value_counts().head(TOP_CATEGORIES)
+    order = sorted(top.index, key=_numeric_first) if sort_by_value else list(top.index)
+    if color:
+        table = pd.crosstab(labels, _labels(df[color])).reindex(order)
+        fig = go.Figure([go.Bar(x=order, y=table[c].to_numpy(), name=str(c)) for c in table.columns])
+        fig.update_layout(barmode="stack")
+    else:
+        fig = go.Figure(go.Bar(x=order, y=top.reindex(order).to_numpy(), marker_color=COLOUR))
+    fig.update_layout(xaxis_title=column, yaxis_title=t("chart.count"), xaxis_type="category")
+    return _finish(fig, t("chart.counts", column=column), False)
+
+
+def _numeric_first(label: str) -> tuple[float, str]:
+    """Sort key: numbers by value, then any text (such as '(missing)') after them."""
+    number = pd.to_numeric(label, errors="coerce")
+    return (float(number) if pd.notna(number) else float("inf"), label)
+
+
+def box(df: pd.DataFrame, y: str, by: str | None = None, violin: bool = False) -> go.Figure:
+    """Box (or violin) plot of a numeric column, optionally one per value of another column."""
+    frame, sampled = _sample(df[[y] + ([by] if by else [])].dropna(subset=[y]))
+    x = _labels(frame[by]) if by else None
+    if violin:
+        fig = go.Figure(go.Violin(x=x, y=frame[y], box_visible=True, line_color=COLOUR, points=False))
+    else:
+        fig = go.Figure(go.Box(x=x, y=frame[y], marker_color=COLOUR, boxpoints="outliers"))
+    fig.update_layout(yaxis_title=y, xaxis_title=by or "")
+    key = "chart.violin" if violin else "chart.box"
+    return _finish(fig, t(key, column=y), sampled)
+
+
+def scatter(df: pd.DataFrame, x: str, y: str, color: str | None = None, size: str | None = None,
+            trend: bool = False) -> go.Figure:
+    """Scatter of two columns with optional colour, size and a least-squares trend line."""
+    cols = list(dict.fromkeys(c for c in (x, y, color, size) if c))
+    frame, sampled = _sample(df[cols].dropna(subset=[x, y]))
+    plot = frame.copy()
+    if color and not _is_number(plot[color]):
+        plot[color] = _labels(plot[color])
+    if size:
+        plot[size] = pd.to_numeric(plot[size], errors="coerce").fillna(0).clip(lower=0)
+    fig = px.scatter(plot, x=x, y=y, color=color, size=size, render_mode="webgl", opacity=0.7)
+    if trend and _is_number(frame[x]) and _is_number(frame[y]) and len(frame) > 1:
+        slope, intercept = np.polyfit(frame[x].astype(float), frame[y].astype(float), 1)
+        xs = np.linspace(frame[x].min(), frame[x].max(), 50)
+        fig.add_trace(go.Scatter(x=xs, y=slope * xs + intercept, mode="lines", name=t("chart.trend"),
+                                 line=dict(color="#E45756", width=2)))
+    return _finish(fig, t("chart.scatter", x=x, y=y), sampled)
+
+
+def scatter_matrix(df: pd.DataFrame, columns: list[str], color: str | None = None) -> go.Figure:
+    """Pair plot of chosen columns (at most 6), on a sample of MATRIX_POINTS rows."""
+    columns = columns[:6]
+    frame, sampled = _sample(df[list(dict.fromkeys(columns + ([color] if color else [])))], MATRIX_POINTS)
+    plot = frame.copy()
+    if color:
+        plot[color] = _labels(plot[color])
+    fig = px.scatter_matrix(plot, dimensions=columns, color=color, opacity=0.6)
+    fig.update_traces(diagonal_visible=False, marker=dict(size=3))
+    return _finish(fig, t("chart.pairs"), sampled, MATRIX_POINTS, height=180 * len(columns) + 80)
+
+
+def association(df: pd.DataFrame, columns: list[str] | None = None, method: str = "pearson") -> pd.DataFrame:
+    """Pairwise strength of relation, 0..1 (or -1..1 for numbers): Pearson or Spearman between numbers,
+    Cramér's V between categories, the correlation ratio between a category and a number."""
+    columns = columns or list(df.columns)
+    frame, _ = _sample(df[columns])
+    numeric = [c for c in columns if _is_number(frame[c])]
+    out = pd.DataFrame(np.nan, index=columns, columns=columns, dtype="float64")
+    if numeric:
+        out.loc[numeric, numeric] = frame[numeric].astype("float64").corr(method=method)
+    for i, a in enumerate(columns):
+        for b in columns[i:]:
+            if a in numeric and b in numeric:
+                continue
+            value = 1.0 if a == b else _relation(frame[a], frame[b], a in numeric, b in numeric)
+            out.loc[a, b] = out.loc[b, a] = value
+    return out
+
+
+def _relation(a: pd.Series, b: pd.Series, a_num: bool, b_num: bool) -> float:
+    pair = pd.DataFrame({"a": a, "b": b}).dropna()
+    if len(pair) < 3:
+        return np.nan
+    if not a_num and not b_num:
+        from scipy.stats.contingency import association as cramer
+
+        table = pd.crosstab(pair["a"].astype(str), pair["b"].astype(str))
+        if min(table.shape) < 2:
+            return 0.0
+        return float(cramer(table.to_numpy(), method="cramer"))
+    cat, num = (pair["a"], pair["b"]) if not a_num else (pair["b"], pair["a"])
+    num = num.astype("float64")
+    total = ((num - num.mean()) ** 2).sum()
+    if total == 0:
+        return 0.0
+    groups = num.groupby(cat.astype(str))
+    between = (groups.count() * (groups.mean() - num.mean()) ** 2).sum()
+    return float(np.sqrt(between / total))
+
+
+def correlation_heatmap(df: pd.DataFrame, columns: list[str] | None = None, method: str = "pearson") -> go.Figure:
+    """Heatmap of association() between the chosen columns (every column when none are chosen)."""
+    matrix = association(df, columns, method)
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), zmin=-1, zmax=1,
+                               colorscale="RdBu", reversescale=True, text=matrix.round(2).to_numpy(),
+                               texttemplate="%{text}", hoverongaps=False))
+    fig.update_layout(yaxis_autorange="reversed")
+    return _finish(fig, t("chart.correlation", method=t(METHOD_KEYS[method])), len(df) > MAX_POINTS,
+                   height=max(420, 32 * len(matrix) + 120))
+
+
+def line_over_time(df: pd.DataFrame, date: str, y: str, agg: str = "mean", freq: str | None = None,
+                   color: str | None = None) -> go.Figure:
+    """A numeric column over a date column, aggregated per period (every row counted)."""
+    when = df[date] if pd.api.types.is_datetime64_any_dtype(df[date]) else pd.to_datetime(
+        df[date].astype("str"), errors="coerce", format="mixed")
+    frame = pd.DataFrame({"when": when, "y": pd.to_numeric(df[y], errors="coerce")}).dropna()
+    if color:
+        frame["group"] = _labels(df.loc[frame.index, color])
+    freq = freq or _frequency(frame["when"])
+    keys = [pd.Grouper(key="when", freq=freq)] + (["group"] if color else [])
+    series = frame.groupby(keys)["y"].agg(agg).reset_index()
+    fig = px.line(series, x="when", y="y", color="group" if color else None, markers=len(series) < 200)
+    fig.update_layout(xaxis_title=date, yaxis_title=f"{y} ({t(AGGREGATE_KEYS[agg])})")
+    return _finish(fig, t("chart.over_time", y=y, date=date), False)
+
+
+def _frequency(when: pd.Series) -> str:
+    span = (when.max() - when.min()) / max(when.nunique(), 1) if len(when) else pd.Timedelta(days=1)
+    if span >= pd.Timedelta(days=300):
+        return "YS"
+    if span >= pd.Timedelta(days=25):
+        return "MS"
+    if span >= pd.Timedelta(days=6):
+        return "W"
+    if span >= pd.Timedelta(hours=20):
+        return "D"
+    return "h"
+
+
+def target_view(df: pd.DataFrame, target: str, feature: str) -> go.Figure:
+    """How a feature relates to the target: scatter, box per class, or class shares per category."""
+    target_num, feature_num = _is_number(df[target]) and df[target].nunique() > 10, _is_number(df[feature])
+    if target_num and feature_num:
+        fig = scatter(df, feature, target, trend=True)
+    elif target_num:
+        fig = box(df, target, by=feature)
+    elif feature_num:
+        fig = box(df, feature, by=target)
+    else:
+        shares = pd.crosstab(_labels(df[feature]), _labels(df[target]), normalize="index")
+        shares = shares.loc[_labels(df[feature]).value_counts().index[:TOP_CATEGORIES]]
+        fig = go.Figure([go.Bar(x=list(shares.index), y=shares[c].to_numpy(), name=str(c)) for c in shares.columns])
+        fig.update_layout(barmode="stack", yaxis_title=t("chart.share"), xaxis_title=feature,
+                          xaxis_type="category")
+    fig.update_layout(title=t("chart.target_view", target=target, feature=feature))
     return fig
+
+
+def missing_map(df: pd.DataFrame, rows: int = 500) -> go.Figure:
+    """Where values are missing: one row of cells per (sampled) table row, one column per column."""
+    frame = df if len(df) <= rows else df.iloc[np.linspace(0, len(df) - 1, rows).astype(int)]
+    fig = go.Figure(go.Heatmap(z=frame.isna().to_numpy().astype(int), x=[str(c) for c in df.columns],
+                               y=list(range(len(frame))), colorscale=[[0, "#EEEEEE"], [1, "#E45756"]], showscale=False,
+                               zmin=0, zmax=1))
+    fig.update_layout(yaxis_title=t("chart.row"), yaxis_autorange="reversed")
+    return _finish(fig, t("chart.missing_map"), len(df) > rows, rows)

@@ -27,7 +27,7 @@ import pandas as pd
 from workbench.errors import UserError
 from workbench.io import ReadReport
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_NAME = 100
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS datasets (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS datasets_project ON datasets (project_id);
+CREATE TABLE IF NOT EXISTS recipes (
+    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    recipe TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, version)
+);
 """
 
 
@@ -282,6 +289,34 @@ class Store:
             db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
             db.execute("UPDATE projects SET active_dataset_id = NULL WHERE active_dataset_id = ?", (dataset_id,))
         shutil.rmtree(self._dataset_dir(dataset), ignore_errors=True)
+
+    # ------------------------------------------------------------ recipes
+
+    def save_recipe(self, project_id: str, recipe_json: str) -> int:
+        """Keep a new version of the project's recipe (every edit is one); return its number."""
+        self.get_project(project_id)
+        with self._transaction() as db:
+            row = db.execute("SELECT COALESCE(MAX(version), 0) FROM recipes WHERE project_id = ?",
+                             (project_id,)).fetchone()
+            version = int(row[0]) + 1
+            db.execute("INSERT INTO recipes VALUES (?, ?, ?, ?)", (project_id, version, recipe_json, _now()))
+        return version
+
+    def load_recipe(self, project_id: str) -> tuple[int, str | None]:
+        """The latest recipe version and its JSON ((0, None) before the first edit)."""
+        with self._connect() as db:
+            row = db.execute("SELECT version, recipe FROM recipes WHERE project_id = ? ORDER BY version DESC "
+                             "LIMIT 1", (project_id,)).fetchone()
+        return (int(row["version"]), row["recipe"]) if row else (0, None)
+
+    def undo_recipe(self, project_id: str) -> bool:
+        """Go back to the recipe before the last edit; False when there is nothing to undo."""
+        with self._transaction() as db:
+            row = db.execute("SELECT MAX(version) FROM recipes WHERE project_id = ?", (project_id,)).fetchone()
+            if not row or row[0] is None:
+                return False
+            db.execute("DELETE FROM recipes WHERE project_id = ? AND version = ?", (project_id, row[0]))
+        return True
 
     def _dataset_dir(self, dataset: Dataset) -> Path:
         return self.project_dir(dataset.project_id) / "datasets" / dataset.id

@@ -29,10 +29,30 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workspace of the app under test."""
+    return tmp_path_factory.mktemp("browser-workspace")
+
+
+@pytest.fixture
+def titanic_project(app_home: Path) -> str:
+    """A new project in the app's workspace whose active dataset is the Titanic sample; its id."""
+    import uuid
+
+    from workbench.samples import add_sample
+    from workbench.store import Store
+
+    store = Store(app_home)
+    project = store.create_project(f"Titanic {uuid.uuid4().hex[:6]}")
+    add_sample(store, project.id, "titanic")
+    return project.id
+
+
+@pytest.fixture(scope="module")
+def app_url(app_home: Path) -> Iterator[str]:
     """Start the app on a fresh workspace; stop it (by PID) afterwards."""
     port = _free_port()
-    home = tmp_path_factory.mktemp("browser-workspace")
+    home = app_home
     log = open(home / "streamlit.log", "wb")
     env = {**os.environ, "WORKBENCH_HOME": str(home)}
     server = subprocess.Popen(

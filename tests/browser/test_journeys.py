@@ -108,3 +108,55 @@ def test_two_sessions_do_not_see_each_others_unsaved_upload(app_url, browser):
     assert b.get_by_text("upstream_raw_planets.csv").count() == 0
     first.close()
     second.close()
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a select box or multiselect by typing it (long option lists are virtualised)."""
+    box = page.get_by_role("combobox", name=label).first
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # a multiselect stays open after a pick
+
+
+def test_recipe_three_steps_undo_one_and_reload(app_url, browser, titanic_project):
+    page = _new_page(browser)
+    page.goto(f"{app_url}/clean?project={titanic_project}")
+    expect(_title(page)).to_have_text("Clean")
+    add = page.get_by_role("button", name="Add step to recipe")
+
+    expect(page.get_by_text("Rows after")).to_be_visible()
+    add.click()  # the first step offered: drop duplicate rows
+    expect(page.get_by_text("Added: Drop duplicate rows.")).to_be_visible()
+
+    _choose(page, "Step", "Column step · Drop columns")
+    _choose(page, "Columns", "deck")
+    add.click()
+    expect(page.get_by_text("Added: Drop columns.")).to_be_visible()
+
+    _choose(page, "Step", "Learned step · Fill missing values")
+    _choose(page, "Columns", "age")
+    add.click()
+    expect(page.get_by_text("Added: Fill missing values.")).to_be_visible()
+    expect(page.get_by_text("3. Fill missing values")).to_be_visible()
+
+    page.get_by_role("button", name="Undo last change").click()
+    expect(page.get_by_text("The last change to the recipe was undone.")).to_be_visible()
+    expect(page.get_by_text("3. Fill missing values")).to_have_count(0)
+
+    page.reload()
+    expect(_title(page)).to_have_text("Clean")
+    expect(page.get_by_text("1. Drop duplicate rows")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"2\. Drop columns \(Columns: deck\)"))).to_be_visible()
+    expect(page.get_by_text("3. Fill missing values")).to_have_count(0)
+    expect(page.get_by_text("Cleaned data: 784 rows × 14 columns")).to_be_visible()
+    page.close()
+
+
+def test_explore_chart_in_the_browser(app_url, browser, titanic_project):
+    page = _new_page(browser)
+    page.goto(f"{app_url}/explore?project={titanic_project}")
+    expect(_title(page)).to_have_text("Explore")
+    page.get_by_text("Correlation", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Association between columns"))).to_be_visible()
+    page.close()

@@ -74,6 +74,8 @@ def current_language() -> str:
 PAGES: list[tuple[str, str, str]] = [
     ("app.py", "page.home.title", ":material/home:"),
     ("pages/data.py", "page.data.title", ":material/table_chart:"),
+    ("pages/clean.py", "page.clean.title", ":material/cleaning_services:"),
+    ("pages/explore.py", "page.explore.title", ":material/insights:"),
 ]
 
 
@@ -131,6 +133,15 @@ def _sidebar(store: Store, project: Project) -> None:
         st.session_state["_project_widget"] = project.id
         st.selectbox(t("sidebar.project"), list(projects), format_func=projects.get, key="_project_widget",
                      on_change=_on_project)
+
+
+@contextmanager
+def soft_guard() -> Iterator[None]:
+    """Show a person's mistake as a warning in place, so the rest of the page stays usable."""
+    try:
+        yield
+    except UserError as exc:
+        st.warning(say(exc.key, **exc.params), icon=":material/block:")
 
 
 @contextmanager
