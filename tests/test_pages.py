@@ -283,3 +283,15 @@ def test_explore_page_uses_the_recipe_when_asked(workspace):
     assert "784 rows" in _text(at)
     at.toggle(key="ex_use_recipe").set_value(False).run()
     assert "891 rows" in _text(at)
+
+
+def test_clean_page_previews_large_tables_on_a_sample(workspace, monkeypatch):
+    import workbench.ui.clean as clean_ui
+
+    monkeypatch.setattr(clean_ui, "PREVIEW_ROWS", 500)
+    at = _run(CLEAN)
+    _add_step(at, "drop_duplicates")
+    _no_failure(at)
+    assert "Preview on a random sample of 500 rows" in _text(at)
+    at.button(key="add_step").click().run()
+    assert "Cleaned data: 784 rows" in _text(at)  # applied to every row

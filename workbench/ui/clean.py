@@ -15,6 +15,7 @@ from workbench.store import Dataset
 from workbench.ui.core import PageContext, escape_md, say, soft_guard
 from workbench.ui.data import load_frame
 
+PREVIEW_ROWS = 100_000
 SORT_KEYS = {ROW: "clean.sort.row", "column": "clean.sort.column", LEARNED: "clean.sort.learned"}
 SORT_HELP_KEYS = {ROW: "clean.sort.row_help", "column": "clean.sort.column_help", LEARNED: "clean.sort.learned_help"}
 
@@ -85,9 +86,13 @@ def step_form(ctx: PageContext, raw: pd.DataFrame, recipe: Recipe, current: pd.D
     st.caption(t(SORT_HELP_KEYS[cls.sort]))
     with soft_guard():
         step = cls(**{p.name: _widget(p, kind, current) for p in cls.PARAMS})
-        preview = check_step(current, step)
-        preview_view(preview)
+        sample = current.sample(PREVIEW_ROWS, random_state=0) if len(current) > PREVIEW_ROWS else current
+        if len(sample) < len(current):
+            st.caption(t("clean.preview.sampled", n=f"{PREVIEW_ROWS:,}"))
+        preview_view(check_step(sample, step))
         if st.button(t("clean.add"), type="primary", key="add_step"):
+            if len(sample) < len(current):
+                check_step(current, step)  # the whole table decides, not the sample
             save(ctx, recipe.add(step), raw)
             st.session_state["flash"] = say("clean.added", step=step.title())
             st.rerun()
