@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from workbench.store import Store
@@ -35,3 +36,11 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def store(workspace: Path) -> Store:
     """A Store on the test's empty workspace."""
     return Store(workspace)
+
+
+@pytest.fixture(scope="session")
+def titanic() -> pd.DataFrame:
+    """sample_data/titanic.csv as the importer reads it (do not modify it in a test)."""
+    from workbench.io import read_table
+
+    return read_table(sample_bytes("titanic.csv"), "titanic.csv")[0]

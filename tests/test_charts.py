@@ -13,11 +13,6 @@ from workbench.io import read_table
 
 
 @pytest.fixture(scope="module")
-def titanic() -> pd.DataFrame:
-    return read_table(sample_bytes("titanic.csv"), "titanic.csv")[0]
-
-
-@pytest.fixture(scope="module")
 def tips_ja() -> pd.DataFrame:
     return read_table(sample_bytes("tips_ja_cp932.csv"), "tips.csv")[0]
 

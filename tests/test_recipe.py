@@ -14,11 +14,6 @@ from workbench.recipe import ROW, STEP_TYPES, Recipe, check_step, parse_mapping
 
 
 @pytest.fixture(scope="module")
-def titanic() -> pd.DataFrame:
-    return read_table(sample_bytes("titanic.csv"), "titanic.csv")[0]
-
-
-@pytest.fixture(scope="module")
 def taxis_like() -> pd.DataFrame:
     return read_table(sample_bytes("flights.csv"), "flights.csv")[0]
 

@@ -67,13 +67,12 @@ class DropDuplicates(Step):
         return ~df.duplicated(subset=self.keys or None, keep="first")
 
 
-@register
 @dataclass
-class RemoveOutliers(Step):
-    kind = "remove_outliers"
-    sort = ROW
-    PARAMS = (Param("columns", "columns", kinds=NUMERIC),
-              Param("method", "choice", "iqr", choices=(*OUTLIER_METHODS, "isolation_forest")),
+class _OutlierStep(Step):
+    """Shared form and checks of the outlier steps (remove rows, clip, flag)."""
+
+    sort = LEARNED
+    PARAMS = (Param("columns", "columns", kinds=NUMERIC), Param("method", "choice", "iqr", choices=OUTLIER_METHODS),
               Param("threshold", "number", 1.5, minimum=0.1, maximum=10.0))
     columns: list[str] = field(default_factory=list)
     method: str = "iqr"
@@ -82,6 +81,15 @@ class RemoveOutliers(Step):
     def check(self, df: pd.DataFrame) -> None:
         super().check(df)
         _numeric(df, self.columns, self)
+
+
+@register
+@dataclass
+class RemoveOutliers(_OutlierStep):
+    kind = "remove_outliers"
+    sort = ROW
+    PARAMS = (_OutlierStep.PARAMS[0], Param("method", "choice", "iqr", choices=(*OUTLIER_METHODS, "isolation_forest")),
+              _OutlierStep.PARAMS[2])
 
     def keep_rows(self, df: pd.DataFrame) -> pd.Series:
         if self.method == "isolation_forest":
@@ -486,18 +494,8 @@ class Bin(Step):
 
 @register
 @dataclass
-class ClipOutliers(Step):
+class ClipOutliers(_OutlierStep):
     kind = "clip_outliers"
-    sort = LEARNED
-    PARAMS = (Param("columns", "columns", kinds=NUMERIC), Param("method", "choice", "iqr", choices=OUTLIER_METHODS),
-              Param("threshold", "number", 1.5, minimum=0.1, maximum=10.0))
-    columns: list[str] = field(default_factory=list)
-    method: str = "iqr"
-    threshold: float = 1.5
-
-    def check(self, df: pd.DataFrame) -> None:
-        super().check(df)
-        _numeric(df, self.columns, self)
 
     def transformer(self) -> Any:
         return tf.ClipOutliers(list(self.columns), self.method, self.threshold)
@@ -505,17 +503,8 @@ class ClipOutliers(Step):
 
 @register
 @dataclass
-class FlagOutliers(Step):
+class FlagOutliers(_OutlierStep):
     kind = "flag_outliers"
-    sort = LEARNED
-    PARAMS = ClipOutliers.PARAMS
-    columns: list[str] = field(default_factory=list)
-    method: str = "iqr"
-    threshold: float = 1.5
-
-    def check(self, df: pd.DataFrame) -> None:
-        super().check(df)
-        _numeric(df, self.columns, self)
 
     def transformer(self) -> Any:
         return tf.FlagOutliers(list(self.columns), self.method, self.threshold)

@@ -285,18 +285,22 @@ def outlier_bounds(values: pd.Series, method: str, threshold: float) -> tuple[fl
     return float(q1 - threshold * (q3 - q1)), float(q3 + threshold * (q3 - q1))
 
 
-class ClipOutliers(_Frame):
-    """Clip numeric columns to limits learned on the training rows (z-score or IQR)."""
+class _OutlierLimits(_Frame):
+    """Base: per-column limits learned on the training rows (z-score or IQR)."""
 
     def __init__(self, columns: list[str], method: str = "iqr", threshold: float = 1.5) -> None:
         self.columns = columns
         self.method = method
         self.threshold = threshold
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "ClipOutliers":
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "_OutlierLimits":
         super().fit(X, y)
         self.bounds_ = {c: outlier_bounds(X[c], self.method, self.threshold) for c in self.columns}
         return self
+
+
+class ClipOutliers(_OutlierLimits):
+    """Clip numeric columns to limits learned on the training rows."""
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = X.copy()
@@ -305,18 +309,8 @@ class ClipOutliers(_Frame):
         return X
 
 
-class FlagOutliers(_Frame):
+class FlagOutliers(_OutlierLimits):
     """Add a 0/1 column per numeric column: outside limits learned on the training rows."""
-
-    def __init__(self, columns: list[str], method: str = "iqr", threshold: float = 1.5) -> None:
-        self.columns = columns
-        self.method = method
-        self.threshold = threshold
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "FlagOutliers":
-        super().fit(X, y)
-        self.bounds_ = {c: outlier_bounds(X[c], self.method, self.threshold) for c in self.columns}
-        return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = X.copy()
