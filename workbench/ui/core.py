@@ -127,7 +127,7 @@ def _sidebar(store: Store, project: Project) -> None:
         st.divider()
         langs = list(LANGUAGES)
         st.session_state["_lang_widget"] = st.session_state.lang
-        st.selectbox("Language / 言語", langs, format_func=LANGUAGES.get, key="_lang_widget",
+        st.selectbox(t("sidebar.language"), langs, format_func=LANGUAGES.get, key="_lang_widget",
                      on_change=_on_language)
         projects = {p.id: p.name for p in store.list_projects()}
         st.session_state["_project_widget"] = project.id
