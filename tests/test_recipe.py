@@ -205,6 +205,14 @@ def test_steps_check_their_inputs(titanic):
     assert _key(lambda: check_step(titanic, S.DateParts("sex"))) == "recipe.not_dates"
 
 
+def test_flag_outliers_preview_counts_and_shows_the_flagged_rows(titanic):
+    preview = check_step(titanic, S.FlagOutliers(["fare"], "iqr", 1.5))
+    low, high = S.tf.outlier_bounds(titanic["fare"], "iqr", 1.5)
+    assert preview.flagged == int(((titanic["fare"] < low) | (titanic["fare"] > high)).sum()) > 0
+    assert (preview.sample_after["fare_outlier"] == 1).all() and len(preview.sample_after) == 10
+    assert check_step(titanic, S.Impute(["age"], indicator=True)).flagged == titanic["age"].isna().sum()
+
+
 def test_row_outliers_by_isolation_forest_removes_about_the_share_asked(titanic):
     after = _recipe(S.RemoveOutliers(["fare", "age"], "isolation_forest", 5)).apply(titanic)
     complete = titanic[["fare", "age"]].notna().all(axis=1).sum()

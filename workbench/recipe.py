@@ -159,6 +159,7 @@ class Preview:
     sample_before: pd.DataFrame
     sample_after: pd.DataFrame
     failed: dict[str, tuple[int, list[str]]] = field(default_factory=dict)  # column -> (count, examples)
+    flagged: int | None = None  # rows marked 1 by added 0/1 columns (outlier flags, missing indicators)
 
 
 @dataclass
@@ -305,12 +306,16 @@ def preview_step(before: pd.DataFrame, step: Step) -> Preview:
     changed_mask = pd.DataFrame({c: ~_same(kept[c], after[c]) for c in common}, index=after.index)
     changed_cols = [c for c in common if changed_mask[c].any()]
     changed_rows = changed_mask.any(axis=1) if common else pd.Series(False, index=after.index)
+    indicator = [c for c in added if pd.api.types.is_integer_dtype(after[c]) and set(after[c].unique()) <= {0, 1}]
+    flags = after[indicator].eq(1).any(axis=1) if added and indicator == added else None
     if step.sort == ROW:
         dropped = before.index.difference(after.index)
         sample_before, sample_after = before.loc[dropped[:SAMPLE_ROWS]], after.iloc[:0]
     else:
         rows = after.index[changed_rows.to_numpy()][:SAMPLE_ROWS] if changed_cols else after.index[:0]
-        if added and not len(rows):
+        if flags is not None:
+            rows = after.index[flags.to_numpy()][:SAMPLE_ROWS]
+        elif added and not len(rows):
             rows = after.index[:SAMPLE_ROWS]
         shown = changed_cols + removed
         sample_before = before.loc[rows, shown]
@@ -321,7 +326,7 @@ def preview_step(before: pd.DataFrame, step: Step) -> Preview:
         if lost.any():
             failed[c] = (int(lost.sum()), kept.loc[lost, c].astype(str).drop_duplicates().head(5).tolist())
     return Preview(len(before), len(after), added, removed, changed_cols, int(changed_mask.to_numpy().sum()),
-                   sample_before, sample_after, failed)
+                   sample_before, sample_after, failed, None if flags is None else int(flags.sum()))
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:

@@ -109,6 +109,8 @@ def preview_view(preview: Preview) -> None:
         st.caption(say("clean.preview.columns", changed=", ".join(preview.columns_changed) or "-",
                        added=", ".join(preview.columns_added) or "-",
                        removed=", ".join(preview.columns_removed) or "-"))
+    if preview.flagged is not None:
+        st.caption(t("clean.preview.flagged", count=f"{preview.flagged:,}"))
     for column, (count, examples) in preview.failed.items():
         st.warning(say("clean.preview.failed", column=column, count=count, examples=", ".join(examples)),
                    icon=":material/warning:")
