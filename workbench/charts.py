@@ -13,6 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from workbench.i18n import t
+from workbench.stats import association, is_number
 
 MAX_POINTS = 100_000
 MATRIX_POINTS = 5_000
@@ -21,10 +22,6 @@ COLOUR = "#4C78A8"
 METHOD_KEYS = {"pearson": "chart.method.pearson", "spearman": "chart.method.spearman"}
 AGGREGATE_KEYS = {"mean": "chart.agg.mean", "sum": "chart.agg.sum", "median": "chart.agg.median",
                   "min": "chart.agg.min", "max": "chart.agg.max", "count": "chart.agg.count"}
-
-
-def _is_number(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
 def _sample(df: pd.DataFrame, limit: int = MAX_POINTS) -> tuple[pd.DataFrame, bool]:
@@ -47,7 +44,7 @@ def _labels(series: pd.Series) -> pd.Series:
 def histogram(df: pd.DataFrame, x: str, color: str | None = None, bins: int = 40) -> go.Figure:
     """Distribution of a numeric or date column (every row counted), optionally split by a column."""
     values = df[x]
-    if not (_is_number(values) or pd.api.types.is_datetime64_any_dtype(values)):
+    if not (is_number(values) or pd.api.types.is_datetime64_any_dtype(values)):
         return bar_counts(df, x, color)
     present = values.dropna()
     if present.empty:
@@ -122,12 +119,12 @@ def scatter(df: pd.DataFrame, x: str, y: str, color: str | None = None, size: st
     cols = list(dict.fromkeys(c for c in (x, y, color, size) if c))
     frame, sampled = _sample(df[cols].dropna(subset=[x, y]))
     plot = frame.copy()
-    if color and not _is_number(plot[color]):
+    if color and not is_number(plot[color]):
         plot[color] = _labels(plot[color])
     if size:
         plot[size] = pd.to_numeric(plot[size], errors="coerce").fillna(0).clip(lower=0)
     fig = px.scatter(plot, x=x, y=y, color=color, size=size, render_mode="webgl", opacity=0.7)
-    if trend and _is_number(frame[x]) and _is_number(frame[y]) and len(frame) > 1:
+    if trend and is_number(frame[x]) and is_number(frame[y]) and len(frame) > 1:
         slope, intercept = np.polyfit(frame[x].astype(float), frame[y].astype(float), 1)
         xs = np.linspace(frame[x].min(), frame[x].max(), 50)
         fig.add_trace(go.Scatter(x=xs, y=slope * xs + intercept, mode="lines", name=t("chart.trend"),
@@ -145,45 +142,6 @@ def scatter_matrix(df: pd.DataFrame, columns: list[str], color: str | None = Non
     fig = px.scatter_matrix(plot, dimensions=columns, color=color, opacity=0.6)
     fig.update_traces(diagonal_visible=False, marker=dict(size=3))
     return _finish(fig, t("chart.pairs"), sampled, MATRIX_POINTS, height=180 * len(columns) + 80)
-
-
-def association(df: pd.DataFrame, columns: list[str] | None = None, method: str = "pearson") -> pd.DataFrame:
-    """Pairwise strength of relation, 0..1 (or -1..1 for numbers): Pearson or Spearman between numbers,
-    Cramér's V between categories, the correlation ratio between a category and a number."""
-    columns = columns or list(df.columns)
-    frame, _ = _sample(df[columns])
-    numeric = [c for c in columns if _is_number(frame[c])]
-    out = pd.DataFrame(np.nan, index=columns, columns=columns, dtype="float64")
-    if numeric:
-        out.loc[numeric, numeric] = frame[numeric].astype("float64").corr(method=method)
-    for i, a in enumerate(columns):
-        for b in columns[i:]:
-            if a in numeric and b in numeric:
-                continue
-            value = 1.0 if a == b else _relation(frame[a], frame[b], a in numeric, b in numeric)
-            out.loc[a, b] = out.loc[b, a] = value
-    return out
-
-
-def _relation(a: pd.Series, b: pd.Series, a_num: bool, b_num: bool) -> float:
-    pair = pd.DataFrame({"a": a, "b": b}).dropna()
-    if len(pair) < 3:
-        return np.nan
-    if not a_num and not b_num:
-        from scipy.stats.contingency import association as cramer
-
-        table = pd.crosstab(pair["a"].astype(str), pair["b"].astype(str))
-        if min(table.shape) < 2:
-            return 0.0
-        return float(cramer(table.to_numpy(), method="cramer"))
-    cat, num = (pair["a"], pair["b"]) if not a_num else (pair["b"], pair["a"])
-    num = num.astype("float64")
-    total = ((num - num.mean()) ** 2).sum()
-    if total == 0:
-        return 0.0
-    groups = num.groupby(cat.astype(str))
-    between = (groups.count() * (groups.mean() - num.mean()) ** 2).sum()
-    return float(np.sqrt(between / total))
 
 
 def correlation_heatmap(df: pd.DataFrame, columns: list[str] | None = None, method: str = "pearson") -> go.Figure:
@@ -228,7 +186,7 @@ def _frequency(when: pd.Series) -> str:
 
 def target_view(df: pd.DataFrame, target: str, feature: str) -> go.Figure:
     """How a feature relates to the target: scatter, box per class, or class shares per category."""
-    target_num, feature_num = _is_number(df[target]) and df[target].nunique() > 10, _is_number(df[feature])
+    target_num, feature_num = is_number(df[target]) and df[target].nunique() > 10, is_number(df[feature])
     if target_num and feature_num:
         fig = scatter(df, feature, target, trend=True)
     elif target_num:

@@ -332,3 +332,19 @@ class TextImputer(_Frame):
         for c in self.columns:
             X[c] = X[c].astype("str").fillna(self.fill_value)
         return X
+
+
+class ModelReady(_Frame):
+    """Last stop before the model: yes/no to 0/1 and dates to days since 1970, so every column is a
+    number or a category. (Dates are better split by a recipe step; this keeps them usable.)"""
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X.copy()
+        for c in X.columns:
+            if pd.api.types.is_bool_dtype(X[c]):
+                X[c] = X[c].astype("float64")
+            elif pd.api.types.is_datetime64_any_dtype(X[c]):
+                X[c] = (X[c] - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400
+            elif not pd.api.types.is_numeric_dtype(X[c]):
+                X[c] = X[c].astype("object").where(X[c].notna(), np.nan)
+        return X

@@ -10,6 +10,7 @@ import streamlit as st
 
 from workbench import charts
 from workbench.i18n import t
+from workbench.stats import is_number
 
 CHARTS = ("histogram", "box", "violin", "scatter", "pairs", "correlation", "counts", "over_time", "target",
           "missing")
@@ -21,7 +22,7 @@ CHART_KEYS = {"histogram": "explore.chart.histogram", "box": "explore.chart.box"
 
 
 def _numeric(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if charts._is_number(df[c])]
+    return [c for c in df.columns if is_number(df[c])]
 
 
 def _pick(label_key: str, options: list[str], key: str, optional: bool = False, index: int = 0) -> str | None:

@@ -1,0 +1,177 @@
+"""The model catalogue: one entry per model, with its tasks, factory, hyperparameters and search space.
+
+Adding a model is adding an entry to CATALOGUE. Hyperparameters carry types,
+ranges and defaults; their labels and help live in the i18n catalogues under
+hp.<name> and hp.<name>.help, model names under model.<id>.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from scipy.stats import loguniform, randint, uniform
+from sklearn import dummy, ensemble, linear_model, naive_bayes, neighbors, svm, tree
+from sklearn.calibration import CalibratedClassifierCV
+
+from workbench.tasks import BINARY, CLASSIFICATION, MULTICLASS, REGRESSION
+
+DEFAULT_MODEL = "hist_gradient_boosting"
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One hyperparameter: int, float, choice or bool, with a default and a range."""
+
+    name: str
+    type: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    log: bool = False  # search on a log scale
+
+    def distribution(self) -> Any:
+        """What a random search samples from."""
+        if self.type == "int":
+            return randint(int(self.low), int(self.high) + 1)
+        if self.type == "float":
+            return loguniform(self.low, self.high) if self.log else uniform(self.low, self.high - self.low)
+        if self.type == "bool":
+            return [True, False]
+        return list(self.choices)
+
+    def validate(self, value: Any) -> Any:
+        """The value coerced to the parameter's type and clipped to its range."""
+        if self.type == "int":
+            return int(min(max(int(value), self.low), self.high))
+        if self.type == "float":
+            return float(min(max(float(value), self.low), self.high))
+        if self.type == "bool":
+            return bool(value)
+        return value if value in self.choices else self.default
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A catalogue entry. `build(task, params, seed)` returns an unfitted estimator."""
+
+    id: str
+    tasks: tuple[str, ...]
+    build: Callable[[str, dict[str, Any], int], Any]
+    params: tuple[HyperParam, ...] = ()
+    scaled: bool = False  # works best on standardised numbers (linear, distance and kernel models)
+    class_weight: bool = False  # accepts class_weight="balanced"
+    baseline: bool = False
+
+    def defaults(self) -> dict[str, Any]:
+        """The default hyperparameters."""
+        return {p.name: p.default for p in self.params}
+
+    def estimator(self, task: str, params: dict[str, Any] | None = None, seed: int = 0,
+                  balanced: bool = False) -> Any:
+        """An unfitted estimator with `params` (validated) over the defaults."""
+        values = self.defaults()
+        by_name = {p.name: p for p in self.params}
+        for name, value in (params or {}).items():
+            if name in by_name:
+                values[name] = by_name[name].validate(value)
+        model = self.build(task, values, seed)
+        if balanced and self.class_weight and task in CLASSIFICATION:
+            key = "class_weight" if "class_weight" in model.get_params() else "estimator__class_weight"
+            model.set_params(**{key: "balanced"})
+        return model
+
+    def search_space(self) -> dict[str, Any]:
+        """Distributions of the catalogue's own parameters, for sklearn's ParameterSampler; each sample is
+        built with estimator(), which maps catalogue values (such as max_depth 0 = unlimited) to sklearn's."""
+        return {p.name: p.distribution() for p in self.params}
+
+
+def _depth(value: int) -> int | None:
+    return None if value == 0 else value  # 0 means unlimited
+
+
+_TREE = (HyperParam("max_depth", "int", 0, 0, 30), HyperParam("min_samples_leaf", "int", 1, 1, 50))
+_FOREST = (HyperParam("n_estimators", "int", 200, 50, 500), HyperParam("max_depth", "int", 0, 0, 30),
+           HyperParam("min_samples_leaf", "int", 1, 1, 20), HyperParam("max_features", "choice", "sqrt",
+                                                                        choices=("sqrt", "log2", 1.0)))
+_BOOST = (HyperParam("learning_rate", "float", 0.1, 0.01, 0.3, log=True), HyperParam("max_iter", "int", 200, 50, 1000),
+          HyperParam("max_leaf_nodes", "int", 31, 8, 128), HyperParam("l2_regularization", "float", 0.0, 0.0, 1.0))
+_KNN = (HyperParam("n_neighbors", "int", 15, 1, 100), HyperParam("weights", "choice", "distance",
+                                                                 choices=("uniform", "distance")))
+_C = HyperParam("C", "float", 1.0, 1e-3, 1e3, log=True)
+_ALPHA = HyperParam("alpha", "float", 1.0, 1e-4, 1e2, log=True)
+
+
+def _forest(kind: str) -> Callable[[str, dict[str, Any], int], Any]:
+    def build(task: str, p: dict[str, Any], seed: int) -> Any:
+        cls = getattr(ensemble, f"{kind}{'Regressor' if task == REGRESSION else 'Classifier'}")
+        return cls(n_estimators=p["n_estimators"], max_depth=_depth(p["max_depth"]),
+                   min_samples_leaf=p["min_samples_leaf"], max_features=p["max_features"], random_state=seed, n_jobs=1)
+    return build
+
+
+def _tree(task: str, p: dict[str, Any], seed: int) -> Any:
+    cls = tree.DecisionTreeRegressor if task == REGRESSION else tree.DecisionTreeClassifier
+    return cls(max_depth=_depth(p["max_depth"]), min_samples_leaf=p["min_samples_leaf"], random_state=seed)
+
+
+def _boost(task: str, p: dict[str, Any], seed: int) -> Any:
+    cls = ensemble.HistGradientBoostingRegressor if task == REGRESSION else ensemble.HistGradientBoostingClassifier
+    return cls(learning_rate=p["learning_rate"], max_iter=p["max_iter"], max_leaf_nodes=p["max_leaf_nodes"],
+               l2_regularization=p["l2_regularization"], early_stopping=True, random_state=seed)
+
+
+def _knn(task: str, p: dict[str, Any], seed: int) -> Any:
+    cls = neighbors.KNeighborsRegressor if task == REGRESSION else neighbors.KNeighborsClassifier
+    return cls(n_neighbors=p["n_neighbors"], weights=p["weights"])
+
+
+ALL = (BINARY, MULTICLASS, REGRESSION)
+
+CATALOGUE: dict[str, ModelSpec] = {spec.id: spec for spec in [
+    ModelSpec("dummy", ALL, lambda task, p, seed: dummy.DummyRegressor(strategy="mean") if task == REGRESSION
+              else dummy.DummyClassifier(strategy="prior"), baseline=True),
+    ModelSpec("logistic_regression", CLASSIFICATION,
+              lambda task, p, seed: linear_model.LogisticRegression(C=p["C"], max_iter=2000),
+              (_C,), scaled=True, class_weight=True),
+    ModelSpec("linear_regression", (REGRESSION,), lambda task, p, seed: linear_model.LinearRegression(), scaled=True),
+    ModelSpec("ridge", (REGRESSION,), lambda task, p, seed: linear_model.Ridge(alpha=p["alpha"]), (_ALPHA,),
+              scaled=True),
+    ModelSpec("lasso", (REGRESSION,), lambda task, p, seed: linear_model.Lasso(alpha=p["alpha"], max_iter=5000),
+              (HyperParam("alpha", "float", 0.01, 1e-4, 1e1, log=True),), scaled=True),
+    ModelSpec("elastic_net", (REGRESSION,),
+              lambda task, p, seed: linear_model.ElasticNet(alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=5000),
+              (HyperParam("alpha", "float", 0.01, 1e-4, 1e1, log=True), HyperParam("l1_ratio", "float", 0.5, 0.0, 1.0)),
+              scaled=True),
+    ModelSpec("knn", ALL, _knn, _KNN, scaled=True),
+    # SVC(probability=True) is deprecated in scikit-learn 1.9; calibration gives the probabilities.
+    ModelSpec("svm", ALL, lambda task, p, seed: svm.SVR(C=p["C"], kernel=p["kernel"]) if task == REGRESSION
+              else CalibratedClassifierCV(svm.SVC(C=p["C"], kernel=p["kernel"], random_state=seed), ensemble=False),
+              (_C, HyperParam("kernel", "choice", "rbf", choices=("rbf", "linear", "poly"))), scaled=True,
+              class_weight=True),
+    ModelSpec("decision_tree", ALL, _tree, _TREE, class_weight=True),
+    ModelSpec("random_forest", ALL, _forest("RandomForest"), _FOREST, class_weight=True),
+    ModelSpec("extra_trees", ALL, _forest("ExtraTrees"), _FOREST, class_weight=True),
+    ModelSpec("hist_gradient_boosting", ALL, _boost, _BOOST, class_weight=True),
+    ModelSpec("naive_bayes", CLASSIFICATION, lambda task, p, seed: naive_bayes.GaussianNB(
+        var_smoothing=p["var_smoothing"]), (HyperParam("var_smoothing", "float", 1e-9, 1e-12, 1e-3, log=True),),
+        scaled=True),
+]}
+
+
+def models_for(task: str) -> list[ModelSpec]:
+    """The catalogue entries that handle `task`, the dummy baseline first."""
+    return sorted((m for m in CATALOGUE.values() if task in m.tasks), key=lambda m: (not m.baseline, m.id))
+
+
+def i18n_keys() -> set[str]:
+    """Catalogue keys of every model name, hyperparameter label and help."""
+    keys = {f"model.{m}" for m in CATALOGUE}
+    for spec in CATALOGUE.values():
+        keys |= {f"hp.{p.name}" for p in spec.params} | {f"hp.{p.name}.help" for p in spec.params}
+    return keys
+
+
+__all__ = ["CATALOGUE", "DEFAULT_MODEL", "HyperParam", "ModelSpec", "i18n_keys", "models_for"]

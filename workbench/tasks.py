@@ -1,0 +1,123 @@
+"""Which task a target implies, and what is wrong with a target before anything is trained.
+
+propose_task() says binary, multiclass or regression and why; the person can
+override it. check_target() returns blocking problems (UserError-style notes)
+and warnings, each in the person's language, with what to do next. Clustering
+and forecasting join the same TASKS list in a later stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from workbench.i18n import Note
+from workbench.stats import association, is_number
+
+BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
+TASKS = (BINARY, MULTICLASS, REGRESSION)
+CLASSIFICATION = (BINARY, MULTICLASS)
+MAX_CLASSES = 50  # beyond this a 'classification' target is almost surely a quantity
+FEW_WHOLE_NUMBERS = 10
+LEAKAGE = 0.98
+
+
+@dataclass(frozen=True)
+class TaskProposal:
+    """The proposed task and the reason shown beside it."""
+
+    task: str
+    reason: Note
+
+
+@dataclass
+class TargetCheck:
+    """Problems that block training (errors) and those a person should know (warnings)."""
+
+    errors: list[Note] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
+    missing_rows: int = 0  # rows without a target value; training can drop them
+
+    @property
+    def ok(self) -> bool:
+        """True when training may start."""
+        return not self.errors
+
+
+def propose_task(target: pd.Series) -> TaskProposal:
+    """Binary or multiclass for labels and a few whole numbers, regression for quantities."""
+    values = target.dropna()
+    levels = int(values.nunique())
+    name = str(target.name)
+    if pd.api.types.is_bool_dtype(values) or not is_number(values):
+        task = BINARY if levels <= 2 else MULTICLASS
+        return TaskProposal(task, Note("task.reason.labels", {"column": name, "levels": levels}))
+    whole = bool((values % 1 == 0).all()) if len(values) else False
+    if whole and levels <= FEW_WHOLE_NUMBERS:
+        task = BINARY if levels <= 2 else MULTICLASS
+        return TaskProposal(task, Note("task.reason.few_numbers", {"column": name, "levels": levels}))
+    return TaskProposal(REGRESSION, Note("task.reason.quantity", {"column": name, "levels": levels}))
+
+
+def check_target(df: pd.DataFrame, target: str, task: str, folds: int = 5) -> TargetCheck:
+    """Everything wrong with `target` for `task` with `folds`-fold cross-validation."""
+    check = TargetCheck()
+    if target not in df.columns:
+        check.errors.append(Note("target.missing_column", {"column": target}))
+        return check
+    column = df[target]
+    present = column.dropna()
+    check.missing_rows = int(column.isna().sum())
+    if present.empty:
+        check.errors.append(Note("target.all_missing", {"column": target}))
+        return check
+    if check.missing_rows:
+        check.warnings.append(Note("target.missing_values", {"column": target, "count": check.missing_rows}))
+    if task in CLASSIFICATION:
+        _check_classes(check, present, target, task, folds)
+    elif not is_number(present):
+        check.errors.append(Note("target.not_numeric", {"column": target}))
+    elif present.nunique() == 1:
+        check.errors.append(Note("target.constant", {"column": target}))
+    if len(present) < 2 * folds:
+        check.errors.append(Note("target.too_few_rows", {"rows": len(present), "folds": folds, "need": 2 * folds}))
+    if is_number(present) and present.is_unique and len(present) >= 20 and (
+            present.is_monotonic_increasing or (present % 1 == 0).all() and task in CLASSIFICATION):
+        check.warnings.append(Note("target.id_like", {"column": target}))
+    check.warnings.extend(_leakage(df.loc[present.index], target))
+    return check
+
+
+def _check_classes(check: TargetCheck, present: pd.Series, target: str, task: str, folds: int) -> None:
+    counts = present.astype("str").value_counts()
+    if len(counts) < 2:
+        check.errors.append(Note("target.one_class", {"column": target, "value": str(counts.index[0])}))
+        return
+    if is_number(present) and not (present % 1 == 0).all() and len(counts) > MAX_CLASSES:
+        check.errors.append(Note("target.looks_continuous", {"column": target, "levels": len(counts)}))
+        return
+    if len(counts) > MAX_CLASSES:
+        check.errors.append(Note("target.too_many_classes", {"column": target, "levels": len(counts),
+                                                             "limit": MAX_CLASSES}))
+    if task == BINARY and len(counts) > 2:
+        check.errors.append(Note("target.not_binary", {"column": target, "levels": len(counts)}))
+    single = counts[counts == 1]
+    if len(single):
+        check.warnings.append(Note("target.single_row_class", {"column": target, "values": ", ".join(single.index[:5]),
+                                                               "count": len(single)}))
+    small = counts[(counts > 1) & (counts < folds)]
+    if len(small):
+        check.warnings.append(Note("target.small_class", {"values": ", ".join(small.index[:5]), "folds": folds}))
+
+
+def _leakage(df: pd.DataFrame, target: str) -> list[Note]:
+    """Columns that carry the target itself (the same values, or a near-perfect relation to it)."""
+    # Text with a value per row (names, IDs) "explains" any target in-sample: the profile flags those instead.
+    others = [c for c in df.columns if c != target and df[c].notna().any()
+              and (is_number(df[c]) or df[c].nunique() <= 0.5 * df[c].notna().sum())]
+    if not others:
+        return []
+    strength = association(df, [target, *others]).loc[target, others].abs()
+    return [Note("target.leakage", {"column": c, "target": target, "strength": round(float(v), 3)})
+            for c, v in strength.items() if v >= LEAKAGE]
