@@ -1,4 +1,4 @@
-"""From a recipe and a catalogue entry to one scikit-learn Pipeline that takes the raw uploaded columns.
+"""Training: one scikit-learn Pipeline from raw columns to prediction, fitted on training rows only.
 
 Pipeline = recipe (column and learned steps) -> ModelReady (booleans, dates)
 -> preparation of what the recipe left raw (median imputation and, for models
@@ -8,15 +8,36 @@ categories, rare levels pooled) -> the model.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import (
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    TimeSeriesSplit,
+    cross_val_score,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
+from workbench.errors import UserError
+from workbench.evaluation import (
+    CV_SCORING,
+    PRIMARY,
+    classification_metrics,
+    predict_with_threshold,
+    regression_metrics,
+)
 from workbench.models import CATALOGUE
 from workbench.recipe import Recipe
+from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION, check_target
 from workbench.transformers import ModelReady
 
 MAX_LEVELS = 30  # one-hot columns per category; rarer levels are pooled as 'infrequent'
@@ -45,3 +66,144 @@ def build_pipeline(recipe: Recipe, model_id: str, task: str, params: dict[str, A
         ("prepare", preparation(spec.scaled)),
         ("model", spec.estimator(task, params, seed, balanced)),
     ])
+
+
+# ---------------------------------------------------------------- splits and experiments
+
+HOLDOUT, TIME_ORDERED = "holdout", "time"
+
+
+@dataclass(frozen=True)
+class Split:
+    """How rows are divided: a test holdout (stratified for classes) or the latest rows by a date column;
+    cross-validation on the training rows (repeated K-fold, or forward-chaining folds over time)."""
+
+    method: str = HOLDOUT
+    test_size: float = 0.2
+    folds: int = 5
+    repeats: int = 1
+    seed: int = 42
+    time_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A training run's choices (kept apart from what it computes)."""
+
+    target: str
+    task: str
+    model_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    balanced: bool = False
+    threshold: float = 0.5
+    split: Split = Split()
+
+
+@dataclass
+class Experiment:
+    """What a training run computed: held-out metrics beside the baseline's, CV scores and the fitted pipeline."""
+
+    settings: Settings
+    metrics: dict[str, float]
+    baseline: dict[str, float]
+    cv_scores: list[float]
+    primary: str
+    classes: list[Any]
+    n_train: int
+    n_test: int
+    seconds: float
+    pipeline: Pipeline
+    test_index: list[Any]
+    y_test: list[Any]
+    predictions: list[Any]
+    proba: list[list[float]] | None
+    features: list[str]
+
+
+def split_rows(df: pd.DataFrame, target: str, task: str, split: Split) -> tuple[pd.Index, pd.Index]:
+    """Index labels of training and test rows; no row is in both."""
+    if split.method == TIME_ORDERED:
+        if not split.time_column or split.time_column not in df.columns:
+            raise UserError("training.no_time_column")
+        order = df[split.time_column].sort_values(kind="stable").index
+        cut = int(round(len(order) * (1 - split.test_size)))
+        return order[:cut], order[cut:]
+    y = df[target]
+    stratify = None
+    if task in CLASSIFICATION and y.value_counts().min() >= 2:
+        stratify = y.astype(str)
+    train, test = train_test_split(df.index, test_size=split.test_size, random_state=split.seed, stratify=stratify)
+    return pd.Index(train), pd.Index(test)
+
+
+def cv_splitter(task: str, split: Split) -> Any:
+    """The cross-validation folds used on the training rows."""
+    if split.method == TIME_ORDERED:
+        return TimeSeriesSplit(n_splits=split.folds)
+    if task in CLASSIFICATION:
+        return RepeatedStratifiedKFold(n_splits=split.folds, n_repeats=split.repeats, random_state=split.seed)
+    return RepeatedKFold(n_splits=split.folds, n_repeats=split.repeats, random_state=split.seed)
+
+
+def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Experiment:
+    """Split, cross-validate on the training rows, fit, and score on the untouched test rows.
+
+    Row steps of the recipe clean the training rows only; the pipeline (recipe
+    column and learned steps, preparation, model) is fitted on those rows alone.
+    """
+    start = time.perf_counter()
+    check = check_target(df, settings.target, settings.task, settings.split.folds)
+    if not check.ok:
+        raise UserError(check.errors[0].key, **check.errors[0].params)
+    _refuse_target_steps(recipe, settings.target)
+    data = df[df[settings.target].notna()]
+    train_index, test_index = split_rows(data, settings.target, settings.task, settings.split)
+    train = data.loc[train_index]
+    train = train.loc[recipe.training_rows(train)]
+    test = data.loc[test_index]
+    X_train, y_train = train.drop(columns=[settings.target]), train[settings.target]
+    X_test, y_test = test.drop(columns=[settings.target]), test[settings.target]
+    if settings.task in CLASSIFICATION and y_train.nunique() < 2:
+        raise UserError("target.one_class", column=settings.target, value=str(y_train.iloc[0]))
+
+    pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
+                              settings.balanced)
+    primary = PRIMARY[settings.task]
+    with threadpool_limits(limits=1):
+        cv_scores = cross_val_score(pipeline, X_train, y_train, cv=cv_splitter(settings.task, settings.split),
+                                    scoring=CV_SCORING[primary], error_score="raise")
+        pipeline.fit(X_train, y_train)
+        baseline = build_pipeline(recipe, "dummy", settings.task, seed=settings.split.seed).fit(X_train, y_train)
+    cv = [float(-s) if primary == "rmse" else float(s) for s in cv_scores]
+    scored, base, predictions, proba, classes = _score(pipeline, baseline, X_test, y_test, settings)
+    return Experiment(
+        settings=settings, metrics=scored, baseline=base, cv_scores=cv, primary=primary, classes=classes,
+        n_train=len(X_train), n_test=len(X_test), seconds=time.perf_counter() - start, pipeline=pipeline,
+        test_index=list(test.index), y_test=list(y_test), predictions=list(predictions),
+        proba=None if proba is None else proba.tolist(), features=list(X_train.columns),
+    )
+
+
+def _score(pipeline: Pipeline, baseline: Pipeline, X: pd.DataFrame, y: pd.Series,
+           settings: Settings) -> tuple[dict[str, float], dict[str, float], np.ndarray, np.ndarray | None, list]:
+    if settings.task == REGRESSION:
+        predictions = pipeline.predict(X)
+        return regression_metrics(y, predictions), regression_metrics(y, baseline.predict(X)), predictions, None, []
+    classes = pipeline.classes_
+    proba = pipeline.predict_proba(X)
+    if settings.task == BINARY:
+        predictions = predict_with_threshold(proba, classes, settings.threshold)
+    else:
+        predictions = classes[np.argmax(proba, axis=1)]
+    base_proba = baseline.predict_proba(X)
+    base = classification_metrics(y, classes[np.argmax(base_proba, axis=1)], base_proba, classes)
+    return classification_metrics(y, predictions, proba, classes), base, predictions, proba, list(classes)
+
+
+def _refuse_target_steps(recipe: Recipe, target: str) -> None:
+    """The pipeline runs on rows without the target: only row steps and target encoding may use it."""
+    for step in recipe.active:
+        if step.sort == "row" or step.target() == target:
+            continue
+        if target in step.columns_used():
+            raise UserError("training.recipe_uses_target", step=step.title(), column=target)

@@ -1,0 +1,114 @@
+"""Splits, experiments and metrics: honest scores on rows the model never saw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+
+from tests.conftest import sample_bytes
+from workbench import evaluation as ev
+from workbench import steps as S
+from workbench.errors import UserError
+from workbench.io import read_table
+from workbench.recipe import Recipe
+from workbench.tasks import BINARY, MULTICLASS, REGRESSION
+from workbench.training import TIME_ORDERED, Settings, Split, split_rows, train_experiment
+
+
+@pytest.fixture(scope="module")
+def titanic_clean(titanic) -> pd.DataFrame:
+    return titanic.drop(columns=["alive"])
+
+
+def test_holdout_split_is_disjoint_complete_and_stratified(titanic_clean):
+    train, test = split_rows(titanic_clean, "survived", BINARY, Split(test_size=0.25, seed=7))
+    assert not set(train) & set(test) and len(train) + len(test) == len(titanic_clean)
+    share = titanic_clean["survived"].mean()
+    assert titanic_clean.loc[test, "survived"].mean() == pytest.approx(share, abs=0.01)
+    again, _ = split_rows(titanic_clean, "survived", BINARY, Split(test_size=0.25, seed=7))
+    assert list(again) == list(train)  # the seed fixes it
+
+
+def test_time_ordered_split_tests_on_the_latest_rows():
+    flights = read_table(sample_bytes("flights.csv"), "flights.csv")[0]
+    flights["when"] = pd.to_datetime(flights["year"].astype(str) + "-" + flights["month"], format="%Y-%B")
+    shuffled = flights.sample(frac=1, random_state=0)
+    train, test = split_rows(shuffled, "passengers", REGRESSION, Split(method=TIME_ORDERED, time_column="when"))
+    assert shuffled.loc[train, "when"].max() < shuffled.loc[test, "when"].min()
+    with pytest.raises(UserError):
+        split_rows(flights, "passengers", REGRESSION, Split(method=TIME_ORDERED))
+
+
+def test_binary_experiment_beats_its_baseline_with_metrics_matching_sklearn(titanic_clean):
+    experiment = train_experiment(titanic_clean, Recipe(), Settings("survived", BINARY, "logistic_regression"))
+    assert experiment.n_train + experiment.n_test == len(titanic_clean)
+    assert experiment.metrics["roc_auc"] > experiment.baseline["roc_auc"] + 0.2
+    assert len(experiment.cv_scores) == 5 and all(0.5 < s <= 1 for s in experiment.cv_scores)
+    y, proba = np.asarray(experiment.y_test), np.asarray(experiment.proba)
+    assert experiment.metrics["roc_auc"] == pytest.approx(metrics.roc_auc_score(y, proba[:, 1]))
+    assert experiment.metrics["accuracy"] == pytest.approx(metrics.accuracy_score(y, experiment.predictions))
+    assert experiment.metrics["log_loss"] == pytest.approx(metrics.log_loss(y, proba))
+    test_rows = titanic_clean.loc[experiment.test_index].drop(columns=["survived"])
+    assert list(experiment.pipeline.predict(test_rows)) == list(experiment.predictions)
+
+
+def test_multiclass_and_regression_metrics_match_sklearn():
+    penguins = read_table(sample_bytes("penguins.csv"), "penguins.csv")[0]
+    exp = train_experiment(penguins, Recipe(), Settings("species", MULTICLASS, "hist_gradient_boosting"))
+    assert exp.metrics["balanced_accuracy"] == pytest.approx(
+        metrics.balanced_accuracy_score(exp.y_test, exp.predictions)) and exp.metrics["balanced_accuracy"] > 0.9
+    mpg = read_table(sample_bytes("mpg.csv"), "mpg.csv")[0]
+    reg = train_experiment(mpg, Recipe(), Settings("mpg", REGRESSION, "random_forest", {"n_estimators": 50}))
+    assert reg.metrics["rmse"] == pytest.approx(metrics.root_mean_squared_error(reg.y_test, reg.predictions))
+    assert reg.metrics["r2"] > 0.8 and reg.baseline["r2"] < 0.05
+
+
+def test_row_steps_clean_training_rows_only(titanic_clean):
+    recipe = Recipe().add(S.FilterRows("sex", "eq", "female"))
+    exp = train_experiment(titanic_clean, recipe, Settings("survived", BINARY, "logistic_regression"))
+    test_sexes = set(titanic_clean.loc[exp.test_index, "sex"])
+    assert test_sexes == {"male", "female"}  # the test rows are untouched
+    assert exp.n_train == (titanic_clean.loc[~titanic_clean.index.isin(exp.test_index), "sex"] == "female").sum()
+
+
+def test_threshold_moves_predictions_and_confusion(titanic_clean):
+    low = train_experiment(titanic_clean, Recipe(), Settings("survived", BINARY, "logistic_regression", threshold=0.2))
+    high = train_experiment(titanic_clean, Recipe(), Settings("survived", BINARY, "logistic_regression", threshold=0.8))
+    assert sum(low.predictions) > sum(high.predictions)
+    assert low.metrics["roc_auc"] == pytest.approx(high.metrics["roc_auc"])  # ranking does not depend on it
+    matrix = ev.confusion(low.y_test, low.predictions, np.array(low.classes))
+    assert matrix.to_numpy().sum() == low.n_test
+
+
+def test_missing_target_rows_are_left_out_and_target_problems_stop_training(titanic_clean):
+    gappy = titanic_clean.assign(survived=titanic_clean["survived"].astype("float").mask(titanic_clean.index < 50))
+    exp = train_experiment(gappy, Recipe(), Settings("survived", BINARY, "dummy"))
+    assert exp.n_train + exp.n_test == len(titanic_clean) - 50
+    with pytest.raises(UserError) as info:
+        train_experiment(titanic_clean.assign(survived=1), Recipe(), Settings("survived", BINARY, "dummy"))
+    assert info.value.key == "target.one_class"
+
+
+def test_a_recipe_that_changes_the_target_is_refused(titanic_clean):
+    recipe = Recipe().add(S.CastColumns(["survived"], "category"))
+    with pytest.raises(UserError) as info:
+        train_experiment(titanic_clean, recipe, Settings("survived", BINARY, "dummy"))
+    assert info.value.key == "training.recipe_uses_target"
+    target_encoded = Recipe().add(S.Encode(["embarked"], "target", "survived"))
+    train_experiment(titanic_clean, target_encoded, Settings("survived", BINARY, "logistic_regression"))
+
+
+def test_curves_report_and_residuals():
+    y = np.array(["a", "b", "a", "b", "b", "a"])
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.4, 0.6], [0.3, 0.7], [0.55, 0.45]])
+    classes = np.array(["a", "b"])
+    curves = ev.curves(y, proba, classes)
+    assert list(curves["roc"]) == ["b"] and curves["roc"]["b"]["tpr"].iloc[-1] == 1.0
+    report = ev.class_report(y, ev.predict_with_threshold(proba, classes, 0.5), classes)
+    assert report.loc["b", "recall"] == 1.0 and report["support"].sum() == 6
+    res = ev.residuals([1, 2, 3], [1.5, 2, 2])
+    assert res["residual"].tolist() == [-0.5, 0.0, 1.0]
+    assert ev.better("rmse", 1.0, 2.0) and ev.better("roc_auc", 0.9, 0.8)
+    assert "mape" not in ev.regression_metrics([0, 1], [0.5, 1])  # undefined with a true zero
