@@ -112,3 +112,44 @@ def test_curves_report_and_residuals():
     assert res["residual"].tolist() == [-0.5, 0.0, 1.0]
     assert ev.better("rmse", 1.0, 2.0) and ev.better("roc_auc", 0.9, 0.8)
     assert "mape" not in ev.regression_metrics([0, 1], [0.5, 1])  # undefined with a true zero
+
+
+def test_experiment_round_trip_through_the_store(store, titanic_clean):
+    from workbench.experiments import leaderboard, pipeline_of, save_experiment, settings_of
+
+    project = store.create_project("p")
+    runs = [train_experiment(titanic_clean, Recipe().add(S.Impute(["age"], indicator=True)),
+                             Settings("survived", BINARY, model)) for model in ("logistic_regression", "dummy")]
+    saved = [save_experiment(store, project.id, "dataset", 0, run) for run in runs]
+    again = store.get_experiment(saved[0].id)
+    assert settings_of(again) == runs[0].settings
+    pipeline = pipeline_of(store, saved[0].id)
+    rows = titanic_clean.loc[runs[0].test_index].drop(columns=["survived"])
+    assert np.allclose(pipeline.predict_proba(rows), runs[0].proba)
+    evaluation = store.experiment_evaluation(saved[0].id)
+    assert list(evaluation.columns) == ["row", "actual", "predicted", "probability_0", "probability_1"]
+    board = leaderboard(store.list_experiments(project.id))
+    assert list(board["model"]) == ["logistic_regression", "dummy"]  # best first
+    store.choose_experiment(project.id, saved[1].id)
+    assert [e.chosen for e in store.list_experiments(project.id) if e.id == saved[1].id] == [True]
+    store.delete_experiment(saved[0].id)
+    assert [e.id for e in store.list_experiments(project.id)] == [saved[1].id]
+
+
+def test_foreign_and_broken_model_files_are_refused(titanic_clean):
+    import skops.io as sio
+
+    from workbench.modelfile import dump_pipeline, load_pipeline
+
+    with pytest.raises(UserError) as info:
+        load_pipeline(b"not a model at all")
+    assert info.value.key == "model.not_skops"
+    from fractions import Fraction
+
+    foreign = sio.dumps({"weights": Fraction(1, 3)})  # a type no workbench pipeline holds
+    with pytest.raises(UserError) as info:
+        load_pipeline(foreign)
+    assert info.value.key == "model.untrusted" and info.value.params["types"] == "fractions.Fraction"
+    run = train_experiment(titanic_clean, Recipe(), Settings("survived", BINARY, "random_forest", {"n_estimators": 5}))
+    rows = titanic_clean.head(3).drop(columns=["survived"])
+    assert load_pipeline(dump_pipeline(run.pipeline)).predict(rows).shape == (3,)

@@ -346,18 +346,8 @@ class Impute(Step):
             inner = SimpleImputer(strategy=self.strategy)
         steps = [tf.OnColumns(inner, list(self.columns))]
         if self.indicator:
-            indicator = FunctionTransformer(_missing_flags, feature_names_out=_missing_names)
-            steps.insert(0, tf.OnColumns(indicator, list(self.columns), keep_input=True))
+            steps.insert(0, tf.OnColumns(tf.MissingFlags(), list(self.columns), keep_input=True))
         return steps[0] if len(steps) == 1 else _chain(steps)
-
-
-def _missing_flags(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({f"{c}_was_missing": frame[c].isna().astype("int64") for c in frame.columns},
-                        index=frame.index)
-
-
-def _missing_names(transformer: Any, names: Any) -> np.ndarray:
-    return np.asarray([f"{c}_was_missing" for c in names], dtype=object)
 
 
 def _chain(steps: list[Any]) -> Any:

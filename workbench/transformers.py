@@ -90,6 +90,17 @@ class OnColumns(_Frame):
         return np.asarray(rest[:at] + out + rest[at:], dtype=object)
 
 
+class MissingFlags(_Frame):
+    """A 0/1 column '<name>_was_missing' per input column (used with OnColumns(keep_input=True))."""
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({f"{c}_was_missing": X[c].isna().astype("int64") for c in X.columns}, index=X.index)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        names = self.feature_names_in_ if input_features is None else input_features
+        return np.asarray([f"{c}_was_missing" for c in names], dtype=object)
+
+
 class DropColumns(_Frame):
     """Remove columns (those absent from a later file are ignored)."""
 

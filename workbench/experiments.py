@@ -1,0 +1,80 @@
+"""Experiments as kept in the workspace: save a training run, read it back, rank runs on a leaderboard."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.evaluation import LOWER_IS_BETTER
+from workbench.modelfile import dump_pipeline, load_pipeline
+from workbench.store import Store, StoredExperiment
+from workbench.training import Experiment, Settings, Split
+
+
+def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_version: int,
+                    experiment: Experiment) -> StoredExperiment:
+    """Write a finished training run to the store."""
+    record = {
+        "settings": asdict(experiment.settings), "metrics": experiment.metrics, "baseline": experiment.baseline,
+        "cv_scores": experiment.cv_scores, "primary": experiment.primary, "classes": [_plain(c) for c in
+                                                                                       experiment.classes],
+        "n_train": experiment.n_train, "n_test": experiment.n_test, "seconds": experiment.seconds,
+        "features": experiment.features,
+    }
+    return store.add_experiment(project_id, dataset_id, recipe_version, record, dump_pipeline(experiment.pipeline),
+                                evaluation_frame(experiment))
+
+
+def evaluation_frame(experiment: Experiment) -> pd.DataFrame:
+    """The test rows: row label, actual, predicted, and one probability column per class."""
+    frame = pd.DataFrame({"row": [str(i) for i in experiment.test_index], "actual": experiment.y_test,
+                          "predicted": experiment.predictions})
+    if experiment.proba is not None:
+        proba = np.asarray(experiment.proba)
+        for i, cls in enumerate(experiment.classes):
+            frame[f"probability_{cls}"] = proba[:, i]
+    if frame["actual"].dtype == object:
+        frame["actual"] = frame["actual"].astype(str)
+        frame["predicted"] = frame["predicted"].astype(str)
+    return frame
+
+
+def settings_of(stored: StoredExperiment) -> Settings:
+    """The settings a stored experiment was trained with."""
+    data = dict(stored.record["settings"])
+    data["split"] = Split(**data["split"])
+    return Settings(**data)
+
+
+def pipeline_of(store: Store, experiment_id: str) -> Any:
+    """The fitted pipeline of a stored experiment (loaded with the trusted-type check)."""
+    return load_pipeline(store.experiment_model(experiment_id))
+
+
+def leaderboard(experiments: list[StoredExperiment]) -> pd.DataFrame:
+    """One row per experiment: model, task, held-out score on its primary metric, CV mean and spread,
+    the baseline's score, fit time; best first within each primary metric."""
+    rows = []
+    for e in experiments:
+        r = e.record
+        primary = r["primary"]
+        cv = np.asarray(r["cv_scores"], dtype=float)
+        rows.append({
+            "id": e.id, "model": r["settings"]["model_id"], "task": r["settings"]["task"],
+            "target": r["settings"]["target"], "metric": primary, "test": r["metrics"].get(primary),
+            "cv_mean": float(cv.mean()) if cv.size else None, "cv_sd": float(cv.std()) if cv.size else None,
+            "baseline": r["baseline"].get(primary), "seconds": r["seconds"], "chosen": e.chosen,
+            "created": e.created_at[:19].replace("T", " "),
+        })
+    board = pd.DataFrame(rows)
+    if board.empty:
+        return board
+    board["_sort"] = [(-v if m not in LOWER_IS_BETTER else v) for v, m in zip(board["test"], board["metric"])]
+    return board.sort_values(["metric", "_sort"]).drop(columns="_sort").reset_index(drop=True)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,48 @@
+"""Fitted pipelines as skops files, loaded only when every type in them is on our own allow-list.
+
+pickle and joblib run code on load, so they are never used for models. The
+allow-list lives here, never in the file: a model file naming any other type is
+refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import inspect
+import zipfile
+from typing import Any
+
+import skops.io as sio
+
+from workbench import transformers
+from workbench.errors import UserError
+
+# Types skops does not trust by default that our pipelines need; everything else it flags is refused.
+TRUSTED: frozenset[str] = frozenset({
+    "numpy.dtype",
+    "sklearn.compose._column_transformer.make_column_selector",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+} | {f"workbench.transformers.{name}" for name, obj in vars(transformers).items()
+     if inspect.isclass(obj) and obj.__module__ == transformers.__name__})
+
+
+def dump_pipeline(pipeline: Any) -> bytes:
+    """The fitted pipeline as skops bytes."""
+    return sio.dumps(pipeline)
+
+
+def load_pipeline(data: bytes) -> Any:
+    """Load a pipeline saved by dump_pipeline(); raises UserError for a foreign or tampered file."""
+    try:
+        untrusted = set(sio.get_untrusted_types(data=data))
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
+        raise UserError("model.not_skops") from None
+    foreign = sorted(untrusted - TRUSTED)
+    if foreign:
+        raise UserError("model.untrusted", types=", ".join(foreign[:5]))
+    try:
+        return sio.loads(data, trusted=sorted(untrusted))
+    except Exception as exc:  # a damaged file can fail in many ways inside skops
+        raise UserError("model.not_skops") from exc
