@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, replace
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import ParameterSampler
 
-from workbench.evaluation import LOWER_IS_BETTER
+from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, better
+from workbench.i18n import t
+from workbench.jobs import JobContext
 from workbench.modelfile import dump_pipeline, load_pipeline
+from workbench.models import CATALOGUE
+from workbench.recipe import Recipe
 from workbench.store import Store, StoredExperiment
-from workbench.training import Experiment, Settings, Split
+from workbench.training import Experiment, Settings, Split, cross_validate_params, train_experiment
 
 
 def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_version: int,
@@ -78,3 +83,52 @@ def leaderboard(experiments: list[StoredExperiment]) -> pd.DataFrame:
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+# ---------------------------------------------------------------- work for jobs (workbench.jobs)
+
+
+def train_several(store: Store, project_id: str, dataset_id: str, settings: list[Settings]) -> Callable:
+    """Job work: train each setting in turn on the dataset and the project's current recipe; saves each run."""
+
+    def work(ctx: JobContext) -> dict:
+        frame, recipe, version = _inputs(store, project_id, dataset_id)
+        saved = []
+        for i, setting in enumerate(settings):
+            ctx.report(i / len(settings), "job.training", model=t(f"model.{setting.model_id}"), n=i + 1,
+                       total=len(settings))
+            experiment = train_experiment(frame, recipe, setting)
+            saved.append(save_experiment(store, project_id, dataset_id, version, experiment).id)
+        return {"experiments": saved}
+
+    return work
+
+
+def tune(store: Store, project_id: str, dataset_id: str, settings: Settings, candidates: int = 20) -> Callable:
+    """Job work: random search over the model's catalogue space with cross-validation on the training rows,
+    then train and save the best candidate (the defaults are always one of the candidates)."""
+
+    def work(ctx: JobContext) -> dict:
+        frame, recipe, version = _inputs(store, project_id, dataset_id)
+        spec = CATALOGUE[settings.model_id]
+        sampled = list(ParameterSampler(spec.search_space(), n_iter=candidates - 1, random_state=settings.split.seed))
+        trials = [spec.defaults(), *sampled] if spec.params else [{}]
+        best_score, best_params = None, trials[0]
+        for i, params in enumerate(trials):
+            ctx.report(i / (len(trials) + 1), "job.tuning", n=i + 1, total=len(trials))
+            score = cross_validate_params(frame, recipe, replace(settings, params=params))
+            if best_score is None or better(PRIMARY[settings.task], score, best_score):
+                best_score, best_params = score, params
+        ctx.report(len(trials) / (len(trials) + 1), "job.training", model=t(f"model.{settings.model_id}"), n=1,
+                   total=1)
+        experiment = train_experiment(frame, recipe, replace(settings, params=best_params))
+        saved = save_experiment(store, project_id, dataset_id, version, experiment)
+        return {"experiments": [saved.id], "best_params": best_params, "cv": best_score}
+
+    return work
+
+
+def _inputs(store: Store, project_id: str, dataset_id: str) -> tuple[pd.DataFrame, Recipe, int]:
+    version, text = store.load_recipe(project_id)
+    recipe = Recipe.from_json(text) if text else Recipe()
+    return store.load_frame(dataset_id), recipe, version

@@ -27,7 +27,7 @@ import pandas as pd
 from workbench.errors import UserError
 from workbench.io import ReadReport
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_NAME = 100
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -68,6 +68,20 @@ CREATE TABLE IF NOT EXISTS experiments (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS experiments_project ON experiments (project_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT,
+    result TEXT,
+    cancel INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project_id);
 """
 
 
@@ -398,6 +412,48 @@ class Store:
         with self._transaction() as db:
             db.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
         shutil.rmtree(self._experiment_dir(experiment), ignore_errors=True)
+
+    # ------------------------------------------------------------ jobs (see workbench.jobs)
+
+    def add_job(self, project_id: str, kind: str, owner: str) -> str:
+        """Record a queued job; return its id."""
+        job_id, now = uuid.uuid4().hex[:12], _now()
+        with self._transaction() as db:
+            db.execute("INSERT INTO jobs (id, project_id, kind, owner, status, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, 'queued', ?, ?)", (job_id, project_id, kind, owner, now, now))
+        return job_id
+
+    def update_job(self, job_id: str, **fields: object) -> None:
+        """Change a job's status, progress, message (JSON) or result (JSON)."""
+        allowed = {"status", "progress", "message", "result", "cancel"}
+        if not set(fields) <= allowed:
+            raise ValueError(f"unknown job fields: {set(fields) - allowed}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction() as db:
+            db.execute(f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
+                       (*fields.values(), _now(), job_id))
+
+    def get_job(self, job_id: str) -> dict:
+        """A job's row as a dict."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise UserError("store.job_missing")
+        return dict(row)
+
+    def list_jobs(self, project_id: str) -> list[dict]:
+        """A project's jobs, newest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM jobs WHERE project_id = ? ORDER BY created_at DESC",
+                              (project_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def interrupt_orphaned_jobs(self, owner: str) -> int:
+        """Mark queued or running jobs of other (earlier) server processes as interrupted."""
+        with self._transaction() as db:
+            cursor = db.execute("UPDATE jobs SET status = 'interrupted', updated_at = ? "
+                                "WHERE status IN ('queued', 'running') AND owner != ?", (_now(), owner))
+        return cursor.rowcount
 
     def _experiment_dir(self, experiment: StoredExperiment) -> Path:
         return self.project_dir(experiment.project_id) / "experiments" / experiment.id

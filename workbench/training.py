@@ -145,13 +145,8 @@ def cv_splitter(task: str, split: Split) -> Any:
     return RepeatedKFold(n_splits=split.folds, n_repeats=split.repeats, random_state=split.seed)
 
 
-def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Experiment:
-    """Split, cross-validate on the training rows, fit, and score on the untouched test rows.
-
-    Row steps of the recipe clean the training rows only; the pipeline (recipe
-    column and learned steps, preparation, model) is fitted on those rows alone.
-    """
-    start = time.perf_counter()
+def _training_rows(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check the target and recipe, split, and clean the training rows with the row steps."""
     check = check_target(df, settings.target, settings.task, settings.split.folds)
     if not check.ok:
         raise UserError(check.errors[0].key, **check.errors[0].params)
@@ -160,11 +155,35 @@ def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Ex
     train_index, test_index = split_rows(data, settings.target, settings.task, settings.split)
     train = data.loc[train_index]
     train = train.loc[recipe.training_rows(train)]
-    test = data.loc[test_index]
+    if settings.task in CLASSIFICATION and train[settings.target].nunique() < 2:
+        raise UserError("target.one_class", column=settings.target, value=str(train[settings.target].iloc[0]))
+    return train, data.loc[test_index]
+
+
+def cross_validate_params(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> float:
+    """Mean cross-validated primary score of `settings` on the training rows (the test rows stay unseen)."""
+    train, _ = _training_rows(df, recipe, settings)
+    pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
+                              settings.balanced)
+    primary = PRIMARY[settings.task]
+    with threadpool_limits(limits=1):
+        scores = cross_val_score(pipeline, train.drop(columns=[settings.target]), train[settings.target],
+                                 cv=cv_splitter(settings.task, settings.split), scoring=CV_SCORING[primary],
+                                 error_score=np.nan)
+    scores = -scores if primary == "rmse" else scores
+    return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
+
+
+def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Experiment:
+    """Split, cross-validate on the training rows, fit, and score on the untouched test rows.
+
+    Row steps of the recipe clean the training rows only; the pipeline (recipe
+    column and learned steps, preparation, model) is fitted on those rows alone.
+    """
+    start = time.perf_counter()
+    train, test = _training_rows(df, recipe, settings)
     X_train, y_train = train.drop(columns=[settings.target]), train[settings.target]
     X_test, y_test = test.drop(columns=[settings.target]), test[settings.target]
-    if settings.task in CLASSIFICATION and y_train.nunique() < 2:
-        raise UserError("target.one_class", column=settings.target, value=str(y_train.iloc[0]))
 
     pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
                               settings.balanced)

@@ -1,0 +1,109 @@
+"""Jobs: progress and results in the store, cancel honoured, failures kept apart, orphans interrupted."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from workbench import jobs
+from workbench.errors import UserError
+from workbench.store import Store
+
+
+def _wait(future) -> None:
+    future.result(timeout=60)
+
+
+def test_a_job_reports_progress_and_keeps_its_result(store):
+    project = store.create_project("p")
+    seen = []
+
+    def work(ctx: jobs.JobContext) -> dict:
+        for i in range(3):
+            ctx.report(i / 3, "job.done")
+            seen.append(store.get_job(ctx.job_id)["status"])
+        return {"experiments": ["a", "b"]}
+
+    job_id, future = jobs.submit(store, project.id, "train", work)
+    _wait(future)
+    job = store.get_job(job_id)
+    assert job["status"] == "done" and job["progress"] == 1.0 and seen == ["running"] * 3
+    assert '"experiments"' in job["result"]
+    assert Store(store.home).get_job(job_id)["status"] == "done"  # as another session or process sees it
+
+
+def test_cancel_stops_a_running_job_between_units(store):
+    project = store.create_project("p")
+    started = threading.Event()
+    units = []
+
+    def work(ctx: jobs.JobContext) -> dict:
+        for i in range(200):
+            started.set()
+            units.append(i)
+            ctx.report(i / 200, "job.done")
+            time.sleep(0.02)
+        return {}
+
+    job_id, future = jobs.submit(store, project.id, "tune", work)
+    started.wait(10)
+    jobs.cancel(store, job_id)
+    _wait(future)
+    assert store.get_job(job_id)["status"] == "cancelled" and len(units) < 200
+    assert jobs.message(store.get_job(job_id)).key == "job.cancelled"
+
+
+def test_failures_are_kept_as_messages(store):
+    project = store.create_project("p")
+
+    def mistake(ctx):
+        raise UserError("target.one_class", column="y", value="a")
+
+    def bug(ctx):
+        raise RuntimeError("boom")
+
+    first, f1 = jobs.submit(store, project.id, "train", mistake)
+    second, f2 = jobs.submit(store, project.id, "train", bug)
+    _wait(f1)
+    _wait(f2)
+    assert jobs.message(store.get_job(first)).key == "target.one_class"
+    failed = store.get_job(second)
+    assert failed["status"] == "failed" and jobs.message(failed).key == "error.unexpected"
+    assert "boom" not in failed["message"]
+
+
+def test_jobs_of_an_earlier_server_are_shown_as_interrupted(store):
+    project = store.create_project("p")
+    old = store.add_job(project.id, "train", owner="an earlier process")
+    store.update_job(old, status="running")
+    mine = store.add_job(project.id, "train", owner=jobs.OWNER)
+    assert jobs.interrupt_orphans(store) == 1
+    assert store.get_job(old)["status"] == "interrupted" and store.get_job(mine)["status"] == "queued"
+    assert [j["id"] for j in jobs.active_jobs(store, project.id)] == [mine]
+
+
+def test_train_several_and_tune_as_jobs(store):
+    import json
+
+    from workbench.experiments import leaderboard, train_several, tune
+    from workbench.samples import add_sample
+    from workbench.tasks import MULTICLASS
+    from workbench.training import Settings
+
+    project = store.create_project("penguins")
+    dataset = add_sample(store, project.id, "penguins")
+    settings = [Settings("species", MULTICLASS, m) for m in ("dummy", "logistic_regression")]
+    job_id, future = jobs.submit(store, project.id, "train", train_several(store, project.id, dataset.id, settings))
+    _wait(future)
+    assert store.get_job(job_id)["status"] == "done"
+    board = leaderboard(store.list_experiments(project.id))
+    assert list(board["model"]) == ["logistic_regression", "dummy"]
+
+    tuning = Settings("species", MULTICLASS, "knn")
+    job_id, future = jobs.submit(store, project.id, "tune", tune(store, project.id, dataset.id, tuning, candidates=4))
+    _wait(future)
+    job = store.get_job(job_id)
+    result = json.loads(job["result"])
+    assert job["status"] == "done" and 0.5 < result["cv"] <= 1 and set(result["best_params"]) == {"n_neighbors",
+                                                                                                    "weights"}
+    assert len(store.list_experiments(project.id)) == 3

@@ -1,0 +1,102 @@
+"""Long work off the page's thread: queued, run one at a time, with progress, cancel and results in the store.
+
+A job is a function of a JobContext. It reports progress with ctx.report(),
+checks ctx.cancelled() between units of work, and returns a JSON-ready result.
+State lives in the store, so any tab, page or new session sees it; a job left
+queued or running by an earlier server process is shown as interrupted.
+One worker thread runs jobs in turn: on two cores, one fit at a time is faster
+than two fighting for the CPU. (Compute moves to Dask with the AutoML stage.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from workbench.errors import UserError
+from workbench.i18n import Note
+from workbench.store import Store
+
+log = logging.getLogger("workbench.jobs")
+OWNER = uuid.uuid4().hex  # this server process
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-job")
+ACTIVE = ("queued", "running")
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancel was requested."""
+
+
+@dataclass
+class JobContext:
+    """What a running job uses to talk to the store."""
+
+    store: Store
+    job_id: str
+    project_id: str
+
+    def report(self, progress: float, key: str, **params: Any) -> None:
+        """Record progress (0..1) and a message; raises Cancelled when a cancel was requested."""
+        self.store.update_job(self.job_id, progress=max(0.0, min(1.0, progress)),
+                              message=json.dumps({"key": key, "params": params}, ensure_ascii=False))
+        if self.cancelled():
+            raise Cancelled()
+
+    def cancelled(self) -> bool:
+        """Whether someone asked this job to stop."""
+        return bool(self.store.get_job(self.job_id)["cancel"])
+
+
+def submit(store: Store, project_id: str, kind: str, work: Callable[[JobContext], Any]) -> tuple[str, Future]:
+    """Queue `work`; return the job id (and the future, for tests and the command line)."""
+    job_id = store.add_job(project_id, kind, OWNER)
+    return job_id, _EXECUTOR.submit(_run, store, job_id, project_id, work)
+
+
+def _run(store: Store, job_id: str, project_id: str, work: Callable[[JobContext], Any]) -> None:
+    ctx = JobContext(store, job_id, project_id)
+    if ctx.cancelled():
+        store.update_job(job_id, status="cancelled")
+        return
+    store.update_job(job_id, status="running")
+    try:
+        result = work(ctx)
+    except Cancelled:
+        store.update_job(job_id, status="cancelled", message=_note("job.cancelled"))
+    except UserError as exc:
+        store.update_job(job_id, status="failed", message=_note(exc.key, **exc.params))
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("job %s failed (error id %s)", job_id, error_id)
+        store.update_job(job_id, status="failed", message=_note("error.unexpected", id=error_id))
+    else:
+        store.update_job(job_id, status="done", progress=1.0, result=json.dumps(result, ensure_ascii=False),
+                         message=_note("job.done"))
+
+
+def _note(key: str, **params: Any) -> str:
+    return json.dumps({"key": key, "params": params}, ensure_ascii=False)
+
+
+def cancel(store: Store, job_id: str) -> None:
+    """Ask a job to stop at its next check (a queued job never starts)."""
+    store.update_job(job_id, cancel=1)
+
+
+def message(job: dict) -> Note | None:
+    """A job's latest message as a Note."""
+    return Note(**json.loads(job["message"])) if job.get("message") else None
+
+
+def active_jobs(store: Store, project_id: str) -> list[dict]:
+    """The project's queued and running jobs."""
+    return [j for j in store.list_jobs(project_id) if j["status"] in ACTIVE]
+
+
+def interrupt_orphans(store: Store) -> int:
+    """Mark jobs an earlier server process left unfinished as interrupted (call once per page run)."""
+    return store.interrupt_orphaned_jobs(OWNER)
