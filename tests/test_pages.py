@@ -295,3 +295,110 @@ def test_clean_page_previews_large_tables_on_a_sample(workspace, monkeypatch):
     assert "Preview on a random sample of 500 rows" in _text(at)
     at.button(key="add_step").click().run()
     assert "Cleaned data: 784 rows" in _text(at)  # applied to every row
+
+
+MODEL = "pages/model.py"
+RESULTS = "pages/results.py"
+
+
+def _wait_for_jobs(workspace) -> None:
+    import time
+
+    from workbench import jobs
+
+    store = Store(workspace)
+    project = store.list_projects()[0]
+    deadline = time.monotonic() + 120
+    while jobs.active_jobs(store, project.id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def test_model_page_proposes_the_task_warns_of_leakage_and_trains_two_models(workspace):
+    at = _run(MODEL)
+    _no_failure(at)
+    assert at.title[0].value == "Model"
+    assert at.selectbox(key="target").value == "survived"
+    assert "whole numbers, so they are treated as classes" in _text(at)
+    assert any("'alive' restates the target 'survived'" in w.value for w in at.warning)
+    at.multiselect(key="models_binary").set_value(["logistic_regression", "decision_tree"]).run()
+    at.button(key="train").click().run()
+    _no_failure(at)
+    _wait_for_jobs(workspace)
+    at.switch_page(RESULTS).run()
+    _no_failure(at)
+    assert at.title[0].value == "Results"
+    board = at.dataframe[0].value
+    assert set(board["Model"]) == {"Logistic regression", "Decision tree"}
+    assert (board["Baseline"] == 0.5).all()  # ROC AUC of the no-learning baseline
+    assert at.get("plotly_chart")
+
+
+def test_model_page_blocks_a_target_with_one_class(workspace):
+    import pandas as pd
+
+    from workbench.io import read_table
+
+    store = Store(workspace)
+    project = store.create_project("one class")
+    frame = pd.DataFrame({"y": ["a"] * 30, "x": range(30)})
+    raw = frame.to_csv(index=False).encode()
+    df, report = read_table(raw, "one.csv")
+    store.add_dataset(project.id, "one.csv", raw, "one.csv", df, report)
+    at = _run(MODEL, project=project.id)
+    _no_failure(at)
+    assert any("needs at least two classes" in e.value for e in at.error)
+    assert at.button(key="train").disabled
+
+
+def test_results_page_threshold_choose_compare_and_delete(workspace):
+    from workbench.experiments import save_experiment
+    from workbench.recipe import Recipe
+    from workbench.samples import ensure_workspace
+    from workbench.training import Settings, train_experiment
+
+    store = Store(workspace)
+    project = ensure_workspace(store, "en")
+    dataset = store.active_dataset(project.id)
+    frame = store.load_frame(dataset.id).drop(columns=["alive"])
+    for model in ("logistic_regression", "naive_bayes"):
+        save_experiment(store, project.id, dataset.id, 0, train_experiment(frame, Recipe(),
+                                                                           Settings("survived", "binary", model)))
+    at = _run(RESULTS)
+    _no_failure(at)
+    logistic = next(e.id for e in store.list_experiments(project.id)
+                    if e.record["settings"]["model_id"] == "logistic_regression")
+    at.selectbox(key="experiment").set_value(logistic).run()
+    experiment_id = at.selectbox(key="experiment").value
+    accuracy_at = {}
+    for threshold in (0.3, 0.7):
+        at.slider(key=f"threshold_{experiment_id}").set_value(threshold).run()
+        accuracy_at[threshold] = at.dataframe[1].value.iloc[0, 0]
+    assert accuracy_at[0.3] != accuracy_at[0.7]
+    at.button(key="choose").click().run()
+    assert Store(workspace).get_experiment(experiment_id).chosen
+    assert at.dataframe[0].value.iloc[:, 0].str.startswith("★").sum() == 1
+    at.checkbox(key=f"confirm_delete_{experiment_id}").check().run()
+    at.button(key="delete_experiment").click().run()
+    _no_failure(at)
+    assert "Experiment deleted." in _text(at) and len(Store(workspace).list_experiments(project.id)) == 1
+
+
+def test_results_page_for_regression_and_without_experiments(workspace):
+    from workbench.experiments import save_experiment
+    from workbench.recipe import Recipe
+    from workbench.samples import add_sample
+    from workbench.training import Settings, train_experiment
+
+    at = _run(RESULTS)
+    _no_failure(at)
+    assert "No experiment yet" in _text(at)
+    store = Store(workspace)
+    project = store.list_projects()[0]
+    dataset = add_sample(store, project.id, "mpg")
+    run = train_experiment(store.load_frame(dataset.id), Recipe(), Settings("mpg", "regression", "ridge"))
+    save_experiment(store, project.id, dataset.id, 0, run)
+    at.run()
+    _no_failure(at)
+    assert "RMSE (root mean squared error)" in at.dataframe[1].value.index
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Predicted vs actual" in spec for spec in titles) and any("Residuals" in spec for spec in titles)

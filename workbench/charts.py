@@ -211,3 +211,60 @@ def missing_map(df: pd.DataFrame, rows: int = 500) -> go.Figure:
                                zmin=0, zmax=1))
     fig.update_layout(yaxis_title=t("chart.row"), yaxis_autorange="reversed")
     return _finish(fig, t("chart.missing_map"), len(df) > rows, rows)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def confusion_heatmap(matrix: pd.DataFrame, normalised: bool = False) -> go.Figure:
+    """Confusion matrix: true classes down, predicted across."""
+    text = matrix.round(2) if normalised else matrix
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), colorscale="Blues",
+                               text=text.to_numpy(), texttemplate="%{text}", showscale=False))
+    fig.update_layout(xaxis_title=t("chart.predicted"), yaxis_title=t("chart.actual"), yaxis_autorange="reversed",
+                      xaxis_type="category", yaxis_type="category")
+    return _finish(fig, t("chart.confusion"), False, height=140 + 45 * len(matrix))
+
+
+CURVE_AXES = {"roc": ("fpr", "tpr", "chart.roc", "chart.fpr", "chart.tpr"),
+              "pr": ("recall", "precision", "chart.pr", "chart.recall", "chart.precision"),
+              "calibration": ("predicted", "observed", "chart.calibration", "chart.mean_predicted", "chart.observed")}
+
+
+def curve(curves: dict[str, pd.DataFrame], kind: str) -> go.Figure:
+    """ROC, precision-recall or calibration curves, one line per class, with the no-skill reference."""
+    x, y, title, x_label, y_label = CURVE_AXES[kind]
+    fig = go.Figure([go.Scatter(x=frame[x], y=frame[y], mode="lines+markers" if kind == "calibration" else "lines",
+                                name=name) for name, frame in curves.items()])
+    if kind != "pr":
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"),
+                                 name=t("chart.reference")))
+    fig.update_layout(xaxis_title=t(x_label), yaxis_title=t(y_label), xaxis_range=[0, 1], yaxis_range=[0, 1.02])
+    return _finish(fig, t(title), False)
+
+
+def cv_scores(scores: dict[str, list[float]], metric: str) -> go.Figure:
+    """Cross-validation score per fold, one box per experiment."""
+    fig = go.Figure([go.Box(y=values, name=name, boxpoints="all") for name, values in scores.items()])
+    fig.update_layout(yaxis_title=metric, showlegend=False)
+    return _finish(fig, t("chart.cv_scores"), False, height=340)
+
+
+def predicted_vs_actual(residuals: pd.DataFrame) -> go.Figure:
+    """Predicted against actual values with the perfect-prediction line."""
+    both = residuals[["actual", "predicted"]]
+    low, high = float(both.min().min()), float(both.max().max())
+    fig = go.Figure([go.Scattergl(x=residuals["actual"], y=residuals["predicted"], mode="markers", opacity=0.6,
+                                  name=t("chart.predicted")),
+                     go.Scatter(x=[low, high], y=[low, high], mode="lines", line=dict(dash="dash", color="grey"),
+                                name=t("chart.reference"))])
+    fig.update_layout(xaxis_title=t("chart.actual"), yaxis_title=t("chart.predicted"), showlegend=False)
+    return _finish(fig, t("chart.predicted_vs_actual"), False)
+
+
+def residual_plot(residuals: pd.DataFrame) -> go.Figure:
+    """Residuals (actual - predicted) against predictions: a pattern means something is missed."""
+    fig = go.Figure([go.Scattergl(x=residuals["predicted"], y=residuals["residual"], mode="markers", opacity=0.6)])
+    fig.add_hline(y=0, line_dash="dash", line_color="grey")
+    fig.update_layout(xaxis_title=t("chart.predicted"), yaxis_title=t("chart.residual"))
+    return _finish(fig, t("chart.residuals"), False)

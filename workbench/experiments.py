@@ -10,7 +10,6 @@ import pandas as pd
 from sklearn.model_selection import ParameterSampler
 
 from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, better
-from workbench.i18n import t
 from workbench.jobs import JobContext
 from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE
@@ -95,8 +94,7 @@ def train_several(store: Store, project_id: str, dataset_id: str, settings: list
         frame, recipe, version = _inputs(store, project_id, dataset_id)
         saved = []
         for i, setting in enumerate(settings):
-            ctx.report(i / len(settings), "job.training", model=t(f"model.{setting.model_id}"), n=i + 1,
-                       total=len(settings))
+            ctx.report(i / len(settings), "job.training", model=setting.model_id, n=i + 1, total=len(settings))
             experiment = train_experiment(frame, recipe, setting)
             saved.append(save_experiment(store, project_id, dataset_id, version, experiment).id)
         return {"experiments": saved}
@@ -119,8 +117,7 @@ def tune(store: Store, project_id: str, dataset_id: str, settings: Settings, can
             score = cross_validate_params(frame, recipe, replace(settings, params=params))
             if best_score is None or better(PRIMARY[settings.task], score, best_score):
                 best_score, best_params = score, params
-        ctx.report(len(trials) / (len(trials) + 1), "job.training", model=t(f"model.{settings.model_id}"), n=1,
-                   total=1)
+        ctx.report(len(trials) / (len(trials) + 1), "job.training", model=settings.model_id, n=1, total=1)
         experiment = train_experiment(frame, recipe, replace(settings, params=best_params))
         saved = save_experiment(store, project_id, dataset_id, version, experiment)
         return {"experiments": [saved.id], "best_params": best_params, "cv": best_score}

@@ -76,6 +76,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/data.py", "page.data.title", ":material/table_chart:"),
     ("pages/clean.py", "page.clean.title", ":material/cleaning_services:"),
     ("pages/explore.py", "page.explore.title", ":material/insights:"),
+    ("pages/model.py", "page.model.title", ":material/model_training:"),
+    ("pages/results.py", "page.results.title", ":material/leaderboard:"),
 ]
 
 

@@ -1,0 +1,22 @@
+"""Results: the leaderboard of experiments, one experiment's metrics and plots, and a comparison."""
+
+import streamlit as st
+
+from workbench import ui
+from workbench.i18n import t
+from workbench.ui import results as results_ui
+
+ctx = ui.page_setup("page.results.title")
+with ui.guard():
+    ui.flash()
+    experiments = ctx.store.list_experiments(ctx.project.id)
+    if not experiments:
+        st.info(t("results.none"))
+        st.page_link("pages/model.py", label=t("page.model.title"), icon=":material/model_training:")
+        st.stop()
+    results_ui.board_view(experiments)
+    experiment = results_ui.pick(experiments)
+    results_ui.actions(ctx, experiment)
+    results_ui.details(ctx, experiment)
+    with st.expander(t("results.compare")):
+        results_ui.compare(experiments, experiment)

@@ -1,0 +1,120 @@
+"""Model page widgets: target and task, models and hyperparameters, split options, and the jobs panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from workbench import jobs
+from workbench.experiments import train_several, tune
+from workbench.i18n import t
+from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
+from workbench.store import Dataset
+from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_task
+from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split
+from workbench.ui.core import PageContext, say, say_note
+
+TASK_KEYS = {"binary": "task.binary", "multiclass": "task.multiclass", "regression": "task.regression"}
+SPLIT_KEYS = {HOLDOUT: "model.split.holdout", TIME_ORDERED: "model.split.time"}
+STATUS_KEYS = {"queued": "job.status.queued", "running": "job.status.running", "done": "job.status.done",
+               "failed": "job.status.failed", "cancelled": "job.status.cancelled",
+               "interrupted": "job.status.interrupted"}
+
+
+def _hyperparameter(spec_id: str, p: HyperParam) -> Any:
+    key, label, help_text = f"hp_{spec_id}_{p.name}", t(f"hp.{p.name}"), t(f"hp.{p.name}.help")
+    if p.type == "int":
+        return st.number_input(label, int(p.low), int(p.high), int(p.default), step=1, key=key, help=help_text)
+    if p.type == "float":
+        return st.number_input(label, float(p.low), float(p.high), float(p.default), key=key, help=help_text,
+                               format="%g")
+    if p.type == "bool":
+        return st.checkbox(label, bool(p.default), key=key, help=help_text)
+    return st.selectbox(label, list(p.choices), index=list(p.choices).index(p.default), key=key, help=help_text,
+                        format_func=str)
+
+
+def _split_options(raw: pd.DataFrame, task: str) -> tuple[Split, bool, float]:
+    with st.expander(t("model.options")):
+        c1, c2, c3, c4 = st.columns(4)
+        test_size = c1.slider(t("model.test_size"), 0.1, 0.5, 0.2, 0.05, key="test_size")
+        folds = int(c2.number_input(t("model.folds"), 2, 10, 5, key="folds"))
+        repeats = int(c3.number_input(t("model.repeats"), 1, 5, 1, key="repeats"))
+        seed = int(c4.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="seed", help=t("model.seed_help")))
+        dates = [c for c in raw.columns if pd.api.types.is_datetime64_any_dtype(raw[c])]
+        method = st.radio(t("model.split"), [HOLDOUT, TIME_ORDERED] if dates else [HOLDOUT], horizontal=True,
+                          format_func=lambda m: t(SPLIT_KEYS[m]), key="split_method")
+        time_column = st.selectbox(t("model.time_column"), dates, key="time_column") if method == TIME_ORDERED else None
+        balanced = task in CLASSIFICATION and st.checkbox(t("model.balanced"), key="balanced",
+                                                          help=t("model.balanced_help"))
+        threshold = st.slider(t("model.threshold"), 0.05, 0.95, 0.5, 0.05, key="threshold",
+                              help=t("model.threshold_help")) if task == BINARY else 0.5
+    return Split(method, test_size, folds, repeats, seed, time_column), bool(balanced), threshold
+
+
+def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
+    """Choose target, task and models; check the target; start training or tuning as a job."""
+    target = st.selectbox(t("model.target"), list(raw.columns), key="target")
+    proposal = propose_task(raw[target])
+    task = st.radio(t("model.task"), list(TASKS), index=list(TASKS).index(proposal.task), horizontal=True,
+                    format_func=lambda k: t(TASK_KEYS[k]), key=f"task_{target}")
+    st.caption(say_note(proposal.reason))
+    split, balanced, threshold = _split_options(raw, task)
+    check = check_target(raw, target, task, split.folds)
+    for note in check.errors:
+        st.error(say_note(note), icon=":material/block:")
+    for note in check.warnings:
+        st.warning(say_note(note), icon=":material/warning:")
+    choices = [m.id for m in models_for(task) if not m.baseline]
+    chosen = st.multiselect(t("model.models"), choices, default=[DEFAULT_MODEL], key=f"models_{task}",
+                            format_func=lambda m: t(f"model.{m}"), help=t("model.models_help"))
+    params: dict[str, Any] = {}
+    if len(chosen) == 1 and CATALOGUE[chosen[0]].params:
+        with st.expander(t("model.hyperparameters")):
+            params = {p.name: _hyperparameter(chosen[0], p) for p in CATALOGUE[chosen[0]].params}
+    settings = [Settings(target, task, m, params if len(chosen) == 1 else {}, balanced, threshold, split)
+                for m in chosen]
+    version, _ = ctx.store.load_recipe(ctx.project.id)
+    st.caption(say("model.uses_recipe", version=version))
+    c1, c2, c3 = st.columns([2, 2, 1])
+    blocked = not check.ok or not chosen
+    if c1.button(t("model.train"), type="primary", disabled=blocked, key="train", icon=":material/play_arrow:"):
+        jobs.submit(ctx.store, ctx.project.id, "train", train_several(ctx.store, ctx.project.id, dataset.id, settings))
+        st.rerun()
+    candidates = int(c3.number_input(t("model.candidates"), 5, 200, 20, key="candidates"))
+    if c2.button(t("model.tune"), disabled=blocked or len(chosen) != 1, key="tune", icon=":material/tune:",
+                 help=t("model.tune_help")):
+        jobs.submit(ctx.store, ctx.project.id, "tune", tune(ctx.store, ctx.project.id, dataset.id, settings[0],
+                                                             candidates))
+        st.rerun()
+
+
+def jobs_panel(ctx: PageContext) -> None:
+    """The project's recent jobs with progress and cancel; refreshes itself while one is active."""
+    active = jobs.active_jobs(ctx.store, ctx.project.id)
+
+    @st.fragment(run_every=1.5 if active else None)
+    def panel() -> None:
+        recent = ctx.store.list_jobs(ctx.project.id)[:3]
+        for job in recent:
+            note = jobs.message(job)
+            if note and "model" in note.params:  # stored as an id; named in the reader's language
+                note.params["model"] = t(f"model.{note.params['model']}")
+            text = f"{t(STATUS_KEYS[job['status']])} · {say_note(note) if note else ''}"
+            with st.container(border=True):
+                if job["status"] in jobs.ACTIVE:
+                    st.progress(float(job["progress"]), text=text)
+                    if st.button(t("job.cancel"), key=f"cancel_{job['id']}", disabled=bool(job["cancel"])):
+                        jobs.cancel(ctx.store, job["id"])
+                        st.rerun(scope="fragment")
+                elif job["status"] == "done":
+                    st.success(text, icon=":material/check_circle:")
+                    st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
+                else:
+                    st.warning(text, icon=":material/warning:")
+        if active and not jobs.active_jobs(ctx.store, ctx.project.id):
+            st.rerun()  # the last job finished: refresh the page once, and stop polling
+
+    panel()
