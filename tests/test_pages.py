@@ -402,3 +402,54 @@ def test_results_page_for_regression_and_without_experiments(workspace):
     assert "RMSE (root mean squared error)" in at.dataframe[1].value.index
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Predicted vs actual" in spec for spec in titles) and any("Residuals" in spec for spec in titles)
+
+
+PREDICT = "pages/predict.py"
+
+
+def _trained_titanic(workspace, model: str = "logistic_regression") -> tuple[Store, str]:
+    from workbench.experiments import save_experiment
+    from workbench.recipe import Recipe
+    from workbench.samples import ensure_workspace
+    from workbench.training import Settings, train_experiment
+
+    store = Store(workspace)
+    project = ensure_workspace(store, "en")
+    dataset = store.active_dataset(project.id)
+    frame = store.load_frame(dataset.id).drop(columns=["alive"])
+    saved = save_experiment(store, project.id, dataset.id, 0,
+                            train_experiment(frame, Recipe(), Settings("survived", "binary", model)))
+    return store, saved.id
+
+
+def test_predict_page_reports_input_problems_and_appends_predictions(workspace):
+    import pandas as pd
+
+    store, _ = _trained_titanic(workspace)
+    rows = pd.read_csv(ROOT / "sample_data" / "titanic.csv").head(20).drop(columns=["survived", "alive", "deck"])
+    rows["age"] = rows["age"].astype(object)
+    rows.loc[0, "age"] = "unknown"
+    rows.loc[1, "embark_town"] = "Tokyo"
+    rows["note"] = "extra"
+    at = _run(PREDICT)
+    at.file_uploader(key="predict_upload").set_value(("new.csv", rows.to_csv(index=False).encode(), "text/csv")).run()
+    _no_failure(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "lacks deck" in warnings and "'age': 1 value(s) are not numbers" in warnings
+    assert "'embark\\_town' has values never seen in training (Tokyo)" in warnings
+    assert "note" in " ".join(i.value for i in at.info)
+    predicted = at.dataframe[0].value
+    assert {"prediction", "probability_0", "probability_1"} <= set(predicted.columns) and len(predicted) == 20
+
+
+def test_predict_page_what_if_follows_the_inputs(workspace):
+    _trained_titanic(workspace)
+    at = _run(PREDICT)
+    _no_failure(at)
+    survival = {}
+    for sex, who, adult_male in (("male", "man", True), ("female", "woman", False)):
+        at.selectbox(key="whatif_sex").set_value(sex)
+        at.selectbox(key="whatif_who").set_value(who)
+        at.checkbox(key="whatif_adult_male").set_value(adult_male).run()
+        survival[sex] = float(at.dataframe[-1].value.iloc[1, 0])
+    assert survival["female"] > survival["male"] + 0.3

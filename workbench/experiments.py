@@ -26,7 +26,7 @@ def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_versi
         "cv_scores": experiment.cv_scores, "primary": experiment.primary, "classes": [_plain(c) for c in
                                                                                        experiment.classes],
         "n_train": experiment.n_train, "n_test": experiment.n_test, "seconds": experiment.seconds,
-        "features": experiment.features,
+        "features": experiment.features, "schema": experiment.schema,
     }
     return store.add_experiment(project_id, dataset_id, recipe_version, record, dump_pipeline(experiment.pipeline),
                                 evaluation_frame(experiment))

@@ -216,13 +216,24 @@ def _check_shape(df: pd.DataFrame, max_columns: int) -> None:
 # ---------------------------------------------------------------- writing
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with BOM (Japanese Excel opens it), formula-like cells neutralised (OWASP)."""
+def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
     safe = df.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(_neutralise, na_action="ignore")
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    return safe
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """CSV as UTF-8 with BOM (Japanese Excel opens it), formula-like cells neutralised (OWASP)."""
+    return _neutralised(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel_bytes(df: pd.DataFrame) -> bytes:
+    """An .xlsx workbook of `df`, text that would start a formula neutralised."""
+    buffer = io.BytesIO()
+    _neutralised(df).to_excel(buffer, index=False, engine="openpyxl")
+    return buffer.getvalue()
 
 
 def _neutralise(value: Any) -> Any:

@@ -36,6 +36,7 @@ from workbench.evaluation import (
     regression_metrics,
 )
 from workbench.models import CATALOGUE
+from workbench.predict import feature_schema
 from workbench.recipe import Recipe
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION, check_target
 from workbench.transformers import ModelReady
@@ -118,6 +119,7 @@ class Experiment:
     predictions: list[Any]
     proba: list[list[float]] | None
     features: list[str]
+    schema: dict[str, dict[str, Any]]
 
 
 def split_rows(df: pd.DataFrame, target: str, task: str, split: Split) -> tuple[pd.Index, pd.Index]:
@@ -200,6 +202,7 @@ def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Ex
         n_train=len(X_train), n_test=len(X_test), seconds=time.perf_counter() - start, pipeline=pipeline,
         test_index=list(test.index), y_test=list(y_test), predictions=list(predictions),
         proba=None if proba is None else proba.tolist(), features=list(X_train.columns),
+        schema=feature_schema(X_train),
     )
 
 

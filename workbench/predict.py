@@ -1,0 +1,100 @@
+"""Predicting on new rows: check them against the training schema, then append predictions.
+
+A new file may lack columns, carry extra ones, hold categories never seen in
+training, or text where numbers were expected. None of these crash: missing
+columns become empty (the pipeline imputes them), extra ones are ignored, and
+each problem is reported per column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.evaluation import predict_with_threshold
+from workbench.stats import is_number
+from workbench.tasks import BINARY, REGRESSION
+from workbench.transformers import to_number
+
+MAX_LEVELS = 200
+
+
+def feature_schema(X: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per training column: its kind, a typical value (median or most frequent), and its range or levels."""
+    schema: dict[str, dict[str, Any]] = {}
+    for name in X.columns:
+        col = X[name]
+        present = col.dropna()
+        if pd.api.types.is_bool_dtype(col):
+            schema[name] = {"kind": "boolean", "default": bool(present.mode().iloc[0]) if len(present) else False}
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            schema[name] = {"kind": "datetime", "default": str(present.median().date()) if len(present) else None}
+        elif is_number(col):
+            schema[name] = {"kind": "number", "default": float(present.median()) if len(present) else 0.0,
+                            "min": float(present.min()) if len(present) else 0.0,
+                            "max": float(present.max()) if len(present) else 0.0,
+                            "integer": bool(pd.api.types.is_integer_dtype(col))}
+        else:
+            counts = present.astype(str).value_counts()
+            schema[name] = {"kind": "category", "default": counts.index[0] if len(counts) else "",
+                            "levels": counts.index[:MAX_LEVELS].tolist(), "complete": len(counts) <= MAX_LEVELS}
+    return schema
+
+
+@dataclass
+class InputReport:
+    """What differed between new rows and the training data."""
+
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    not_numbers: dict[str, int] = field(default_factory=dict)  # column -> values that are not numbers
+    unseen: dict[str, list[str]] = field(default_factory=dict)  # column -> new categories (first few)
+
+
+def prepare(df: pd.DataFrame, schema: dict[str, dict[str, Any]]) -> tuple[pd.DataFrame, InputReport]:
+    """The rows with exactly the training columns, types coerced, and a report of every difference."""
+    report = InputReport(missing=[c for c in schema if c not in df.columns],
+                         extra=[c for c in df.columns if c not in schema])
+    out = pd.DataFrame(index=df.index)
+    for name, info in schema.items():
+        if name not in df.columns:
+            out[name] = np.nan
+            continue
+        col = df[name]
+        if info["kind"] == "number":
+            numbers = to_number(col)
+            bad = int((col.notna() & numbers.isna()).sum())
+            if bad:
+                report.not_numbers[name] = bad
+            out[name] = numbers
+        elif info["kind"] == "category":
+            text = col.astype("str").where(col.notna())
+            if info.get("complete"):
+                new = sorted(set(text.dropna()) - set(info["levels"]))
+                if new:
+                    report.unseen[name] = new[:5]
+            out[name] = text
+        elif info["kind"] == "datetime":
+            out[name] = pd.to_datetime(col, errors="coerce")
+        else:
+            out[name] = col
+    return out, report
+
+
+def predict_rows(pipeline: Any, df: pd.DataFrame, rows: pd.DataFrame, task: str, classes: list[Any],
+                 threshold: float = 0.5) -> pd.DataFrame:
+    """`df` (the rows as uploaded) plus 'prediction' and, for classification, 'probability_<class>' columns."""
+    out = df.copy()
+    if task == REGRESSION:
+        out["prediction"] = pipeline.predict(rows)
+        return out
+    proba = pipeline.predict_proba(rows)
+    labels = np.asarray(pipeline.classes_)
+    out["prediction"] = (predict_with_threshold(proba, labels, threshold) if task == BINARY
+                         else labels[np.argmax(proba, axis=1)])
+    for i, cls in enumerate(labels):
+        out[f"probability_{cls}"] = proba[:, i]
+    return out

@@ -1,0 +1,98 @@
+"""Predict page widgets: predictions for an uploaded file, and a one-row what-if form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from workbench.experiments import pipeline_of
+from workbench.i18n import t
+from workbench.io import read_table, to_csv_bytes, to_excel_bytes
+from workbench.predict import InputReport, predict_rows, prepare
+from workbench.store import StoredExperiment
+from workbench.ui.core import PageContext, say
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _pipeline(home: str, experiment_id: str) -> Any:
+    from workbench.store import Store
+
+    return pipeline_of(Store(home), experiment_id)
+
+
+def pipeline(ctx: PageContext, experiment: StoredExperiment) -> Any:
+    """The experiment's fitted pipeline, loaded once per server."""
+    return _pipeline(str(ctx.store.home), experiment.id)
+
+
+def report_view(report: InputReport) -> None:
+    """Say what differed from the training data; none of it stops the prediction."""
+    if report.missing:
+        st.warning(say("predict.missing", columns=", ".join(report.missing)), icon=":material/warning:")
+    if report.extra:
+        st.info(say("predict.extra", columns=", ".join(report.extra)))
+    for column, count in report.not_numbers.items():
+        st.warning(say("predict.not_numbers", column=column, count=count), icon=":material/warning:")
+    for column, values in report.unseen.items():
+        st.warning(say("predict.unseen", column=column, values=", ".join(values)), icon=":material/warning:")
+
+
+def file_panel(ctx: PageContext, experiment: StoredExperiment) -> None:
+    """Upload rows, see the input report and the predictions, download them as CSV or Excel."""
+    upload = st.file_uploader(t("predict.upload"), type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"],
+                              key="predict_upload")
+    if upload is None:
+        return
+    frame, _ = read_table(upload.getvalue(), upload.name)
+    r = experiment.record
+    rows, report = prepare(frame, r["schema"])
+    report_view(report)
+    predicted = predict_rows(pipeline(ctx, experiment), frame, rows, r["settings"]["task"], r["classes"],
+                             r["settings"]["threshold"])
+    st.dataframe(predicted.head(500), width="stretch")
+    stem = upload.name.rsplit(".", 1)[0]
+    c1, c2 = st.columns(2)
+    c1.download_button(t("predict.download_csv"), to_csv_bytes(predicted), file_name=f"{stem}-predictions.csv",
+                       mime="text/csv", key="download_predictions_csv", icon=":material/download:")
+    c2.download_button(t("predict.download_excel"), to_excel_bytes(predicted), file_name=f"{stem}-predictions.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key="download_predictions_xlsx", icon=":material/download:")
+
+
+def _input(name: str, info: dict[str, Any]) -> Any:
+    key = f"whatif_{name}"
+    if info["kind"] == "number":
+        if info.get("integer"):
+            return st.number_input(name, value=int(round(info["default"])), step=1, key=key)
+        return st.number_input(name, value=float(info["default"]), key=key, format="%g")
+    if info["kind"] == "boolean":
+        return st.checkbox(name, value=bool(info["default"]), key=key)
+    if info["kind"] == "datetime":
+        default = dt.date.fromisoformat(info["default"]) if info["default"] else dt.date.today()
+        return pd.Timestamp(st.date_input(name, value=default, key=key))
+    return st.selectbox(name, info["levels"] or [""], key=key)
+
+
+def what_if(ctx: PageContext, experiment: StoredExperiment) -> None:
+    """One input per column, starting from typical training values; the prediction follows every change."""
+    r = experiment.record
+    st.caption(t("predict.what_if_help"))
+    inputs, result = st.columns([2, 1])
+    with inputs:
+        columns = st.columns(3)
+        values = {}
+        for i, (name, info) in enumerate(r["schema"].items()):
+            with columns[i % 3]:
+                values[name] = _input(name, info)
+    row = pd.DataFrame([values])
+    prepared, _ = prepare(row, r["schema"])
+    predicted = predict_rows(pipeline(ctx, experiment), row, prepared, r["settings"]["task"], r["classes"],
+                             r["settings"]["threshold"])
+    with result:
+        st.metric(t("predict.prediction"), str(predicted["prediction"].iloc[0]))
+        probabilities = predicted.filter(like="probability_")
+        if not probabilities.empty:
+            st.dataframe(probabilities.T.rename(columns={0: t("predict.probability")}).round(3), width="stretch")
