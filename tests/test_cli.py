@@ -75,3 +75,50 @@ def test_clean_refuses_a_recipe_for_other_columns(tmp_path):
     bad.write_text("{nope", encoding="utf-8")
     result = _run("clean", "--data", str(SAMPLES / "flights.csv"), "--recipe", str(bad), "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "recipe" in result.stderr
+
+
+def test_train_writes_a_bundle_whose_predict_py_matches_the_app(tmp_path):
+    import zipfile
+
+    import numpy as np
+    import pandas as pd
+
+    from workbench.io import read_table
+    from workbench.modelfile import load_pipeline
+    from workbench.predict import predict_rows, prepare
+
+    data = SAMPLES / "penguins.csv"
+    result = _run("train", "--data", str(data), "--target", "species", "--model", "random_forest",
+                  "--seed", "3", "--out", str(tmp_path / "bundle.zip"))
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["task"] == "multiclass" and printed["metrics"]["balanced_accuracy"] > 0.9
+    assert printed["metrics"]["balanced_accuracy"] > printed["baseline"]["balanced_accuracy"]
+
+    bundle = tmp_path / "bundle"
+    zipfile.ZipFile(tmp_path / "bundle.zip").extractall(bundle)
+    rows = pd.read_csv(data).drop(columns=["species"])
+    rows.to_csv(bundle / "in.csv", index=False)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "predict.py", "in.csv", "out.csv"], cwd=bundle, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = pd.read_csv(bundle / "out.csv", encoding="utf-8-sig")
+
+    meta = json.loads((bundle / "schema.json").read_text(encoding="utf-8"))
+    app_rows, _ = read_table((bundle / "in.csv").read_bytes(), "in.csv")
+    prepared, _ = prepare(app_rows, meta["schema"])
+    app = predict_rows(load_pipeline((bundle / "model.skops").read_bytes()), app_rows, prepared, "multiclass",
+                       meta["classes"])
+    assert list(out["prediction"]) == list(app["prediction"])
+    probability = [c for c in out.columns if c.startswith("probability_")]
+    assert len(probability) == 3 and np.allclose(out[probability], app[probability], atol=1e-9)
+
+
+def test_train_warns_of_leakage_and_refuses_unknown_models(tmp_path):
+    result = _run("train", "--data", str(SAMPLES / "titanic.csv"), "--target", "survived", "--model", "dummy",
+                  "--out", str(tmp_path / "b.zip"))
+    assert result.returncode == 0 and "warning: 'alive' restates the target" in result.stderr
+    bad = _run("train", "--data", str(SAMPLES / "titanic.csv"), "--target", "survived", "--model", "gpt",
+               "--out", str(tmp_path / "b.zip"))
+    assert bad.returncode == 2 and "There is no model 'gpt'" in bad.stderr

@@ -26,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     clean.add_argument("--data", required=True, help=t("cli.clean.data"))
     clean.add_argument("--recipe", required=True, help=t("cli.clean.recipe"))
     clean.add_argument("--out", required=True, help=t("cli.clean.out"))
+    train = commands.add_parser("train", help=t("cli.train.help"), description=t("cli.train.help"))
+    train.add_argument("--data", required=True, help=t("cli.clean.data"))
+    train.add_argument("--target", required=True, help=t("cli.train.target"))
+    train.add_argument("--model", default=None, help=t("cli.train.model"))
+    train.add_argument("--task", choices=["binary", "multiclass", "regression"], help=t("cli.train.task"))
+    train.add_argument("--recipe", help=t("cli.clean.recipe"))
+    train.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
+    train.add_argument("--out", required=True, help=t("cli.train.out"))
     return parser
 
 
@@ -67,12 +75,49 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from workbench.export import build_bundle
+    from workbench.io import read_table
+    from workbench.modelfile import dump_pipeline
+    from workbench.models import CATALOGUE, DEFAULT_MODEL
+    from workbench.recipe import Recipe
+    from workbench.tasks import check_target, propose_task
+    from workbench.training import Settings, Split, train_experiment
+
+    data = _read_bytes(Path(args.data))
+    recipe_text = _read_bytes(Path(args.recipe)) if args.recipe else b""
+    if data is None or recipe_text is None:
+        return 2
+    frame, _ = read_table(data, Path(args.data).name)
+    if args.target not in frame.columns:
+        raise UserError("target.missing_column", column=args.target)
+    model = args.model or DEFAULT_MODEL
+    if model not in CATALOGUE:
+        raise UserError("cli.train.unknown_model", model=model, models=", ".join(CATALOGUE))
+    recipe = Recipe.from_json(recipe_text.decode("utf-8", errors="replace")) if recipe_text else Recipe()
+    recipe.check_columns(frame)
+    task = args.task or propose_task(frame[args.target]).task
+    for note in check_target(frame, args.target, task).warnings:
+        print(t("cli.warning", message=note.text()), file=sys.stderr)
+    experiment = train_experiment(frame, recipe, Settings(args.target, task, model, split=Split(seed=args.seed)))
+    record = {"settings": asdict(experiment.settings), "classes": [getattr(c, "item", lambda: c)()
+                                                                  for c in experiment.classes],
+              "schema": experiment.schema, "metrics": experiment.metrics}
+    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record))
+    print(json.dumps({"model": model, "task": task, "target": args.target, "test_rows": experiment.n_test,
+                      "metrics": experiment.metrics, "baseline": experiment.baseline,
+                      "cv_scores": experiment.cv_scores, "bundle": args.out}, ensure_ascii=False, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit code 2 with a one-line message for bad input."""
     set_language(normalise_language(os.environ.get("WORKBENCH_LANG") or os.environ.get("LANG")))
     args = _parser().parse_args(argv)
     try:
-        return {"read": _read, "clean": _clean}[args.command](args)
+        return {"read": _read, "clean": _clean, "train": _train}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2
