@@ -320,7 +320,8 @@ def test_model_page_proposes_the_task_warns_of_leakage_and_trains_two_models(wor
     assert at.selectbox(key="target").value == "survived"
     assert "whole numbers, so they are treated as classes" in _text(at)
     assert any("'alive' restates the target 'survived'" in w.value for w in at.warning)
-    at.multiselect(key="models_binary").set_value(["logistic_regression", "decision_tree"]).run()
+    next(w for w in at.multiselect if w.key.startswith("models_binary_")).set_value(
+        ["logistic_regression", "decision_tree"]).run()
     at.button(key="train").click().run()
     _no_failure(at)
     _wait_for_jobs(workspace)
@@ -453,3 +454,16 @@ def test_predict_page_what_if_follows_the_inputs(workspace):
         at.checkbox(key="whatif_adult_male").set_value(adult_male).run()
         survival[sex] = float(at.dataframe[-1].value.iloc[1, 0])
     assert survival["female"] > survival["male"] + 0.3
+
+
+def test_model_page_suggests_a_model_and_preselects_it(workspace):
+    at = _run(MODEL)
+    at.button(key="suggest").click().run()
+    _no_failure(at)
+    _wait_for_jobs(workspace)
+    at.run()
+    _no_failure(at)
+    suggested = [s.value for s in at.success if s.value.startswith("Suggested:")]
+    assert suggested and "cross-validated ROC AUC" in suggested[0]
+    chosen = next(w for w in at.multiselect if w.key.startswith("models_binary_"))
+    assert len(chosen.value) == 1 and chosen.key.endswith(chosen.value[0])

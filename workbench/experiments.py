@@ -15,7 +15,14 @@ from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE
 from workbench.recipe import Recipe
 from workbench.store import Store, StoredExperiment
-from workbench.training import Experiment, Settings, Split, cross_validate_params, train_experiment
+from workbench.training import (
+    Experiment,
+    Settings,
+    Split,
+    cross_validate_params,
+    propose_model,
+    train_experiment,
+)
 
 
 def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_version: int,
@@ -129,3 +136,28 @@ def _inputs(store: Store, project_id: str, dataset_id: str) -> tuple[pd.DataFram
     version, text = store.load_recipe(project_id)
     recipe = Recipe.from_json(text) if text else Recipe()
     return store.load_frame(dataset_id), recipe, version
+
+
+def suggest(store: Store, project_id: str, dataset_id: str, settings: Settings) -> Callable:
+    """Job work: compare every catalogue model by quick cross-validation on the training rows and propose one."""
+
+    def work(ctx: JobContext) -> dict:
+        frame, recipe, _ = _inputs(store, project_id, dataset_id)
+        best, scores = propose_model(frame, recipe, settings,
+                                     report=lambda share, model: ctx.report(share, "job.screening", model=model))
+        return {"target": settings.target, "task": settings.task, "proposal": best, "scores": scores,
+                "metric": PRIMARY[settings.task]}
+
+    return work
+
+
+def latest_suggestion(store: Store, project_id: str, target: str, task: str) -> dict | None:
+    """The newest finished suggestion for this target and task, if any."""
+    import json
+
+    for job in store.list_jobs(project_id):
+        if job["kind"] == "suggest" and job["status"] == "done" and job["result"]:
+            result = json.loads(job["result"])
+            if result["target"] == target and result["task"] == task:
+                return result
+    return None

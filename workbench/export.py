@@ -26,7 +26,7 @@ def build_bundle(model: bytes, record: dict[str, Any]) -> bytes:
     meta = {"task": record["settings"]["task"], "target": record["settings"]["target"],
             "threshold": record["settings"]["threshold"], "classes": record["classes"], "schema": record["schema"],
             "model": record["settings"]["model_id"], "metrics": record["metrics"]}
-    predict = _TEMPLATE.read_text(encoding="utf-8").replace("__TRUSTED__", json.dumps(sorted(TRUSTED), indent=4))
+    predict = _TEMPLATE.read_text(encoding="utf-8").replace("__TRUSTED_JSON__", json.dumps(sorted(TRUSTED)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("model.skops", model)

@@ -9,7 +9,7 @@ categories, rare levels pooled) -> the model.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from workbench.errors import UserError
 from workbench.evaluation import (
     CV_SCORING,
+    LOWER_IS_BETTER,
     PRIMARY,
     classification_metrics,
     predict_with_threshold,
@@ -229,3 +230,32 @@ def _refuse_target_steps(recipe: Recipe, target: str) -> None:
             continue
         if target in step.columns_used():
             raise UserError("training.recipe_uses_target", step=step.title(), column=target)
+
+
+SCREEN_ROWS = 5_000  # rows sampled for the quick comparison on large tables
+SCREEN_SKIP = {"svm": 5_000, "knn": 50_000}  # models skipped above these row counts (fit or predict too slow)
+
+
+def propose_model(df: pd.DataFrame, recipe: Recipe, settings: Settings,
+                  report: Any = None) -> tuple[str, dict[str, float]]:
+    """The catalogue model with the best cross-validated score on (a sample of) the training rows, and the
+    score of every model tried. The test rows are never used, so the proposal does not flatter the test score."""
+    from workbench.models import models_for
+
+    data = df[df[settings.target].notna()]
+    if len(data) > SCREEN_ROWS:
+        data = data.sample(SCREEN_ROWS, random_state=settings.split.seed)
+    # Small tables give noisy scores: more folds and repeats there cost little and steady the choice.
+    folds, repeats = (5, 3) if len(data) < 1_000 else (3, 1)
+    quick = replace(settings, split=replace(settings.split, folds=folds, repeats=repeats), params={})
+    candidates = [m.id for m in models_for(settings.task) if not m.baseline and len(df) <= SCREEN_SKIP.get(m.id, 1e12)]
+    scores: dict[str, float] = {}
+    for i, model_id in enumerate(candidates):
+        if report:
+            report(i / len(candidates), model_id)
+        score = cross_validate_params(data, recipe, replace(quick, model_id=model_id))
+        if np.isfinite(score):
+            scores[model_id] = score
+    primary = PRIMARY[settings.task]
+    best = min(scores, key=scores.get) if primary in LOWER_IS_BETTER else max(scores, key=scores.get)
+    return best, scores

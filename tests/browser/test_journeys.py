@@ -160,3 +160,32 @@ def test_explore_chart_in_the_browser(app_url, browser, titanic_project):
     page.get_by_text("Correlation", exact=True).click()
     expect(page.get_by_text(re.compile(r"Association between columns"))).to_be_visible()
     page.close()
+
+
+def test_train_two_models_compare_predict_and_download(app_url, browser, titanic_project, tmp_path):
+    page = _new_page(browser)
+    page.set_default_timeout(90_000)
+    page.goto(f"{app_url}/model?project={titanic_project}")
+    expect(_title(page)).to_have_text("Model")
+    _choose(page, "Models", "Logistic regression")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("See the results")).to_be_visible()
+
+    page.goto(f"{app_url}/results?project={titanic_project}")
+    expect(_title(page)).to_have_text("Results")
+    page.get_by_text("Compare two experiments").click()
+    expect(page.get_by_text("Compare with")).to_be_visible()
+    expect(page.get_by_text("Confusion matrix").first).to_be_visible()
+
+    rows = tmp_path / "new_passengers.csv"
+    lines = (SAMPLES / "titanic.csv").read_text(encoding="utf-8").splitlines()[:31]
+    rows.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page.goto(f"{app_url}/predict?project={titanic_project}")
+    expect(_title(page)).to_have_text("Predict")
+    page.locator("input[type=file]").first.set_input_files(str(rows))
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download predictions (CSV)").click()
+    text = download.value.path().read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert header[-3:] == ["prediction", "probability_0", "probability_1"] and len(text.splitlines()) == 31
+    page.close()

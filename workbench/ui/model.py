@@ -8,13 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from workbench import jobs
-from workbench.experiments import train_several, tune
+from workbench.experiments import latest_suggestion, suggest, train_several, tune
 from workbench.i18n import t
 from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
 from workbench.store import Dataset
 from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_task
 from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split
 from workbench.ui.core import PageContext, say, say_note
+from workbench.ui.results import METRIC_KEYS
 
 TASK_KEYS = {"binary": "task.binary", "multiclass": "task.multiclass", "regression": "task.regression"}
 SPLIT_KEYS = {HOLDOUT: "model.split.holdout", TIME_ORDERED: "model.split.time"}
@@ -68,7 +69,12 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
     for note in check.warnings:
         st.warning(say_note(note), icon=":material/warning:")
     choices = [m.id for m in models_for(task) if not m.baseline]
-    chosen = st.multiselect(t("model.models"), choices, default=[DEFAULT_MODEL], key=f"models_{task}",
+    suggestion = latest_suggestion(ctx.store, ctx.project.id, target, task)
+    proposal = suggestion["proposal"] if suggestion else DEFAULT_MODEL
+    if suggestion:
+        st.success(say("model.suggested", model=t(f"model.{proposal}"), metric=t(METRIC_KEYS[suggestion["metric"]]),
+                       score=round(suggestion["scores"][proposal], 4)), icon=":material/lightbulb:")
+    chosen = st.multiselect(t("model.models"), choices, default=[proposal], key=f"models_{task}_{proposal}",
                             format_func=lambda m: t(f"model.{m}"), help=t("model.models_help"))
     params: dict[str, Any] = {}
     if len(chosen) == 1 and CATALOGUE[chosen[0]].params:
@@ -78,6 +84,11 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
                 for m in chosen]
     version, _ = ctx.store.load_recipe(ctx.project.id)
     st.caption(say("model.uses_recipe", version=version))
+    if st.button(t("model.suggest"), disabled=not check.ok, key="suggest", icon=":material/lightbulb:",
+                 help=t("model.suggest_help")):
+        jobs.submit(ctx.store, ctx.project.id, "suggest", suggest(ctx.store, ctx.project.id, dataset.id,
+                                                                  Settings(target, task, DEFAULT_MODEL, split=split)))
+        st.rerun()
     c1, c2, c3 = st.columns([2, 2, 1])
     blocked = not check.ok or not chosen
     if c1.button(t("model.train"), type="primary", disabled=blocked, key="train", icon=":material/play_arrow:"):

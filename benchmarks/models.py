@@ -1,0 +1,78 @@
+"""Model benchmark: every catalogue model with its defaults on real datasets; is the proposed default near the best?
+
+    python benchmarks/models.py [--only titanic penguins ...] [--folds 3]
+
+Held-out test score on each task's primary metric (ROC AUC for binary, balanced
+accuracy for multiclass, RMSE for regression), same split for every model, and
+the whole training time (cross-validation + final fit). Target: the default
+model the app proposes is within 1% of the best default model on each dataset.
+SVM is skipped above 10,000 training rows (its fit time grows with the square
+of the rows), and that is said in the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from workbench.evaluation import LOWER_IS_BETTER  # noqa: E402
+from workbench.io import read_table  # noqa: E402
+from workbench.models import DEFAULT_MODEL, models_for  # noqa: E402
+from workbench.recipe import Recipe  # noqa: E402
+from workbench.tasks import propose_task  # noqa: E402
+from workbench.training import Settings, Split, propose_model, train_experiment  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = {
+    "titanic": (ROOT / "sample_data/titanic.csv", "survived", ["alive"]),
+    "penguins": (ROOT / "sample_data/penguins.csv", "species", []),
+    "bank marketing": (ROOT / "benchmarks/data/bank_marketing_semicolon_subset.csv", "y", ["duration"]),
+    "diamonds": (ROOT / "benchmarks/data/diamonds.csv", "price", []),
+    "mpg": (ROOT / "sample_data/mpg.csv", "mpg", ["name"]),
+    "tips": (ROOT / "sample_data/tips.csv", "tip", []),
+}
+SVM_LIMIT = 10_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=list(DATASETS))
+    parser.add_argument("--folds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    verdicts = []
+    for name in args.only:
+        path, target, leaks = DATASETS[name]
+        frame = read_table(path.read_bytes(), path.name)[0].drop(columns=leaks)  # columns that leak the answer
+        task = propose_task(frame[target]).task
+        print(f"\n{name}: {len(frame):,} rows, target {target} ({task})")
+        scores = {}
+        for spec in models_for(task):
+            if spec.id == "svm" and len(frame) * 0.8 > SVM_LIMIT:
+                print(f"  {spec.id:<24} skipped (more than {SVM_LIMIT:,} training rows)")
+                continue
+            run = train_experiment(frame, Recipe(), Settings(target, task, spec.id, split=Split(folds=args.folds)))
+            scores[spec.id] = run.metrics[run.primary]
+            print(f"  {spec.id:<24} {run.primary} {run.metrics[run.primary]:>10.4f}   {run.seconds:>6.1f} s",
+                  flush=True)
+        metric = run.primary
+        lower = metric in LOWER_IS_BETTER
+        best_id = min(scores, key=scores.get) if lower else max(scores, key=scores.get)
+        proposed, _ = propose_model(frame, Recipe(), Settings(target, task, DEFAULT_MODEL))
+        best, ours, fixed = scores[best_id], scores[proposed], scores[DEFAULT_MODEL]
+        gap = (ours - best) / abs(best) if lower else (best - ours) / abs(best)
+        fixed_gap = (fixed - best) / abs(best) if lower else (best - fixed) / abs(best)
+        verdicts.append((name, best_id, best, proposed, ours, gap, fixed_gap))
+    print(f"\n{'dataset':<16}{'best on test':<24}{'best':>10}  {'proposed (by CV)':<24}{'score':>10}{'gap':>8}"
+          f"  within 1%  {'gap of ' + DEFAULT_MODEL}")
+    for name, best_id, best, proposed, ours, gap, fixed_gap in verdicts:
+        print(f"{name:<16}{best_id:<24}{best:>10.4f}  {proposed:<24}{ours:>10.4f}{gap:>8.2%}"
+              f"  {'yes' if gap <= 0.01 else 'NO':<9}  {fixed_gap:.2%}")
+
+
+if __name__ == "__main__":
+    main()
