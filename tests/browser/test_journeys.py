@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import DATA, SAMPLES
 
 TIMEOUT = 30_000
+expect.set_options(timeout=TIMEOUT)
 
 
 def _new_page(browser, locale: str = "en-US") -> Page:
@@ -169,7 +170,8 @@ def test_train_two_models_compare_predict_and_download(app_url, browser, titanic
     expect(_title(page)).to_have_text("Model")
     _choose(page, "Models", "Logistic regression")
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text("See the results")).to_be_visible()
+    expect(page.get_by_text("Running")).to_be_visible()  # progress shows while the page stays usable
+    expect(page.get_by_text("See the results")).to_be_visible(timeout=120_000)
 
     page.goto(f"{app_url}/results?project={titanic_project}")
     expect(_title(page)).to_have_text("Results")
