@@ -18,5 +18,7 @@ with ui.guard():
     experiment = results_ui.pick(experiments)
     results_ui.actions(ctx, experiment)
     results_ui.details(ctx, experiment)
+    with st.expander(t("chart.learning_curve")):
+        results_ui.learning_view(ctx, experiment)
     with st.expander(t("results.compare")):
         results_ui.compare(experiments, experiment)

@@ -467,3 +467,16 @@ def test_model_page_suggests_a_model_and_preselects_it(workspace):
     assert suggested and "cross-validated ROC AUC" in suggested[0]
     chosen = next(w for w in at.multiselect if w.key.startswith("models_binary_"))
     assert len(chosen.value) == 1 and chosen.key.endswith(chosen.value[0])
+
+
+def test_results_page_computes_a_learning_curve_in_the_background(workspace):
+    store, experiment_id = _trained_titanic(workspace)
+    at = _run(RESULTS)
+    at.button(key="learning").click().run()
+    _no_failure(at)
+    _wait_for_jobs(workspace)
+    at.run()
+    _no_failure(at)
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Learning curve" in spec for spec in titles)
+    assert Store(workspace).get_experiment(experiment_id).record["recipe"].startswith("{")

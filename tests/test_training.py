@@ -166,3 +166,12 @@ def test_the_proposed_model_is_the_best_by_cross_validation_on_training_rows(tit
     training.propose_model(titanic_clean, Recipe(), Settings("survived", BINARY, "dummy"),
                            report=lambda share, model: seen.append(model))
     assert len(seen) == 8
+
+
+def test_learning_curve_uses_growing_training_rows(titanic_clean):
+    from workbench.training import learning_curve_data
+
+    curve = learning_curve_data(titanic_clean, Recipe(), Settings("survived", BINARY, "logistic_regression"))
+    assert list(curve["rows"]) == sorted(curve["rows"]) and len(curve) == 5
+    assert curve["rows"].iloc[-1] <= 0.8 * 0.8 * len(titanic_clean) + 1  # training rows only, minus a fold
+    assert curve["valid_mean"].iloc[-1] > 0.8 and (curve["train_mean"] >= curve["valid_mean"] - 0.05).all()

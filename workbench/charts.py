@@ -268,3 +268,19 @@ def residual_plot(residuals: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=0, line_dash="dash", line_color="grey")
     fig.update_layout(xaxis_title=t("chart.predicted"), yaxis_title=t("chart.residual"))
     return _finish(fig, t("chart.residuals"), False)
+
+
+def learning_curve(curve: pd.DataFrame, metric: str) -> go.Figure:
+    """Training and validation score by training rows, with one standard deviation as a band."""
+    fig = go.Figure()
+    for column, name_key, colour in (("train", "chart.training_score", "#4C78A8"),
+                                     ("valid", "chart.validation_score", "#E45756")):
+        mean, sd = curve[f"{column}_mean"], curve[f"{column}_sd"]
+        fig.add_trace(go.Scatter(x=curve["rows"], y=mean + sd, mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=curve["rows"], y=mean - sd, mode="lines", line=dict(width=0), fill="tonexty",
+                                 opacity=0.2, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=curve["rows"], y=mean, mode="lines+markers", name=t(name_key),
+                                 line=dict(color=colour)))
+    fig.update_layout(xaxis_title=t("chart.training_rows"), yaxis_title=metric)
+    return _finish(fig, t("chart.learning_curve"), False)

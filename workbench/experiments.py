@@ -20,6 +20,7 @@ from workbench.training import (
     Settings,
     Split,
     cross_validate_params,
+    learning_curve_data,
     propose_model,
     train_experiment,
 )
@@ -33,7 +34,7 @@ def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_versi
         "cv_scores": experiment.cv_scores, "primary": experiment.primary, "classes": [_plain(c) for c in
                                                                                        experiment.classes],
         "n_train": experiment.n_train, "n_test": experiment.n_test, "seconds": experiment.seconds,
-        "features": experiment.features, "schema": experiment.schema,
+        "features": experiment.features, "schema": experiment.schema, "recipe": experiment.recipe,
     }
     return store.add_experiment(project_id, dataset_id, recipe_version, record, dump_pipeline(experiment.pipeline),
                                 evaluation_frame(experiment))
@@ -160,4 +161,30 @@ def latest_suggestion(store: Store, project_id: str, target: str, task: str) -> 
             result = json.loads(job["result"])
             if result["target"] == target and result["task"] == task:
                 return result
+    return None
+
+
+def learning(store: Store, experiment_id: str) -> Callable:
+    """Job work: the learning curve of a stored experiment, on its dataset and the recipe it was trained with."""
+
+    def work(ctx: JobContext) -> dict:
+        stored = store.get_experiment(experiment_id)
+        ctx.report(0.0, "job.learning")
+        frame = store.load_frame(stored.dataset_id)
+        recipe = Recipe.from_json(stored.record["recipe"]) if stored.record.get("recipe") else Recipe()
+        curve = learning_curve_data(frame, recipe, settings_of(stored))
+        return {"experiment": experiment_id, "curve": curve.to_dict("list")}
+
+    return work
+
+
+def latest_learning_curve(store: Store, project_id: str, experiment_id: str) -> pd.DataFrame | None:
+    """The newest finished learning curve of an experiment, if any."""
+    import json
+
+    for job in store.list_jobs(project_id):
+        if job["kind"] == "learning" and job["status"] == "done" and job["result"]:
+            result = json.loads(job["result"])
+            if result["experiment"] == experiment_id:
+                return pd.DataFrame(result["curve"])
     return None

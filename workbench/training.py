@@ -121,6 +121,7 @@ class Experiment:
     proba: list[list[float]] | None
     features: list[str]
     schema: dict[str, dict[str, Any]]
+    recipe: str  # the recipe's JSON, so the run can be reproduced after the recipe changes
 
 
 def split_rows(df: pd.DataFrame, target: str, task: str, split: Split) -> tuple[pd.Index, pd.Index]:
@@ -203,7 +204,7 @@ def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Ex
         n_train=len(X_train), n_test=len(X_test), seconds=time.perf_counter() - start, pipeline=pipeline,
         test_index=list(test.index), y_test=list(y_test), predictions=list(predictions),
         proba=None if proba is None else proba.tolist(), features=list(X_train.columns),
-        schema=feature_schema(X_train),
+        schema=feature_schema(X_train), recipe=recipe.to_json(),
     )
 
 
@@ -259,3 +260,24 @@ def propose_model(df: pd.DataFrame, recipe: Recipe, settings: Settings,
     primary = PRIMARY[settings.task]
     best = min(scores, key=scores.get) if primary in LOWER_IS_BETTER else max(scores, key=scores.get)
     return best, scores
+
+
+def learning_curve_data(df: pd.DataFrame, recipe: Recipe, settings: Settings,
+                        sizes: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)) -> pd.DataFrame:
+    """Training and validation score (mean, sd over the CV folds) by number of training rows."""
+    from sklearn.model_selection import learning_curve
+
+    train, _ = _training_rows(df, recipe, settings)
+    pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
+                              settings.balanced)
+    primary = PRIMARY[settings.task]
+    cv = cv_splitter(settings.task, replace(settings.split, repeats=1))
+    with threadpool_limits(limits=1):
+        rows, fit_scores, valid_scores = learning_curve(
+            pipeline, train.drop(columns=[settings.target]), train[settings.target], train_sizes=list(sizes), cv=cv,
+            scoring=CV_SCORING[primary], shuffle=True, random_state=settings.split.seed, error_score=np.nan)
+    sign = -1.0 if primary == "rmse" else 1.0
+    fit_scores, valid_scores = sign * fit_scores, sign * valid_scores
+    return pd.DataFrame({"rows": rows, "train_mean": np.nanmean(fit_scores, axis=1),
+                         "train_sd": np.nanstd(fit_scores, axis=1), "valid_mean": np.nanmean(valid_scores, axis=1),
+                         "valid_sd": np.nanstd(valid_scores, axis=1)})

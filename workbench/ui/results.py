@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from workbench import charts
+from workbench import charts, jobs
 from workbench import evaluation as ev
-from workbench.experiments import leaderboard
+from workbench.experiments import latest_learning_curve, leaderboard, learning
 from workbench.i18n import t
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
@@ -130,3 +130,19 @@ def pick(experiments: list[StoredExperiment]) -> StoredExperiment:
     chosen = st.selectbox(t("results.experiment"), list(labels), index=default, format_func=labels.get,
                           key="experiment")
     return next(e for e in experiments if e.id == chosen)
+
+
+def learning_view(ctx: PageContext, experiment: StoredExperiment) -> None:
+    """The learning curve, computed in the background on request (it refits the model several times)."""
+    curve = latest_learning_curve(ctx.store, ctx.project.id, experiment.id)
+    if curve is not None:
+        st.plotly_chart(charts.learning_curve(curve, t(METRIC_KEYS[experiment.record["primary"]])), width="stretch",
+                        key="learning_curve")
+        return
+    running = any(j["kind"] == "learning" for j in jobs.active_jobs(ctx.store, ctx.project.id))
+    st.caption(t("results.learning_help"))
+    if st.button(t("results.learning"), key="learning", disabled=running, icon=":material/show_chart:"):
+        jobs.submit(ctx.store, ctx.project.id, "learning", learning(ctx.store, experiment.id))
+        st.rerun()
+    if running:
+        st.info(t("results.learning_running"))
