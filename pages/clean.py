@@ -10,11 +10,7 @@ from workbench.ui.data import load_frame
 ctx = ui.page_setup("page.clean.title")
 with ui.guard():
     ui.flash()
-    dataset = ctx.dataset()
-    if dataset is None:
-        st.info(t("data.none_yet"))
-        st.page_link("pages/data.py", label=t("page.data.title"), icon=":material/table_chart:")
-        st.stop()
+    dataset = ui.require_dataset(ctx)
     raw = load_frame(str(ctx.store.home), dataset.id)
     recipe = clean_ui.current_recipe(ctx)
     current = clean_ui.cleaned_frame(str(ctx.store.home), dataset.id, recipe.to_json())

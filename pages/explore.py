@@ -10,11 +10,7 @@ from workbench.ui.data import load_frame
 
 ctx = ui.page_setup("page.explore.title")
 with ui.guard():
-    dataset = ctx.dataset()
-    if dataset is None:
-        st.info(t("data.none_yet"))
-        st.page_link("pages/data.py", label=t("page.data.title"), icon=":material/table_chart:")
-        st.stop()
+    dataset = ui.require_dataset(ctx)
     recipe = clean_ui.current_recipe(ctx)
     use_recipe = st.toggle(t("explore.use_recipe"), value=bool(recipe.entries), key="ex_use_recipe",
                            disabled=not recipe.entries)

@@ -9,11 +9,7 @@ from workbench.ui import results as results_ui
 
 ctx = ui.page_setup("page.predict.title")
 with ui.guard():
-    experiments = ctx.store.list_experiments(ctx.project.id)
-    if not experiments:
-        st.info(t("results.none"))
-        st.page_link("pages/model.py", label=t("page.model.title"), icon=":material/model_training:")
-        st.stop()
+    experiments = ui.require_experiments(ctx)
     experiment = results_ui.pick(experiments)
     upload, single = st.tabs([t("predict.tab.file"), t("predict.tab.row")])
     with upload:

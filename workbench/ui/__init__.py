@@ -8,9 +8,11 @@ from workbench.ui.core import (
     get_store,
     guard,
     page_setup,
+    require_dataset,
+    require_experiments,
     say,
     select_project,
 )
 
 __all__ = ["PageContext", "current_language", "escape_md", "flash", "get_store", "guard",
-           "page_setup", "say", "select_project"]
+           "page_setup", "require_dataset", "require_experiments", "say", "select_project"]

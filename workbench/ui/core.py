@@ -51,7 +51,11 @@ def say_note(note: Note) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _store(home: str) -> Store:
-    return Store(home)
+    from workbench.jobs import interrupt_orphans
+
+    store = Store(home)
+    interrupt_orphans(store)  # once per server process: jobs an earlier process left running
+    return store
 
 
 def get_store() -> Store:
@@ -158,6 +162,26 @@ def guard() -> Iterator[None]:
         error_id = uuid.uuid4().hex[:8]
         log.exception("unexpected error %s", error_id)
         st.error(t("error.unexpected", id=error_id), icon=":material/error:")
+
+
+def require_dataset(ctx: PageContext) -> Dataset:
+    """The project's dataset; without one, say so, link the Data page and stop the page here."""
+    dataset = ctx.dataset()
+    if dataset is None:
+        st.info(t("data.none_yet"))
+        st.page_link("pages/data.py", label=t("page.data.title"), icon=":material/table_chart:")
+        st.stop()
+    return dataset
+
+
+def require_experiments(ctx: PageContext) -> list:
+    """The project's experiments; without any, say so, link the Model page and stop the page here."""
+    experiments = ctx.store.list_experiments(ctx.project.id)
+    if not experiments:
+        st.info(t("results.none"))
+        st.page_link("pages/model.py", label=t("page.model.title"), icon=":material/model_training:")
+        st.stop()
+    return experiments
 
 
 def flash() -> None:
