@@ -76,8 +76,7 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
+    from workbench.experiments import record_of
     from workbench.export import build_bundle
     from workbench.io import read_table
     from workbench.modelfile import dump_pipeline
@@ -102,10 +101,7 @@ def _train(args: argparse.Namespace) -> int:
     for note in check_target(frame, args.target, task).warnings:
         print(t("cli.warning", message=note.text()), file=sys.stderr)
     experiment = train_experiment(frame, recipe, Settings(args.target, task, model, split=Split(seed=args.seed)))
-    record = {"settings": asdict(experiment.settings), "classes": [getattr(c, "item", lambda: c)()
-                                                                  for c in experiment.classes],
-              "schema": experiment.schema, "metrics": experiment.metrics}
-    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record))
+    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment)))
     print(json.dumps({"model": model, "task": task, "target": args.target, "test_rows": experiment.n_test,
                       "metrics": experiment.metrics, "baseline": experiment.baseline,
                       "cv_scores": experiment.cv_scores, "bundle": args.out}, ensure_ascii=False, indent=2))

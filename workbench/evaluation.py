@@ -15,6 +15,14 @@ CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "precision_macro", "r
 REGRESSION_METRICS = ("mae", "rmse", "r2", "mape")
 LOWER_IS_BETTER = {"log_loss", "mae", "rmse", "mape"}
 PRIMARY = {BINARY: "roc_auc", "multiclass": "balanced_accuracy", REGRESSION: "rmse"}
+# Catalogue keys of each metric's name, written out so the i18n test sees them.
+METRIC_KEYS = {
+    "accuracy": "metric.accuracy", "balanced_accuracy": "metric.balanced_accuracy",
+    "precision_macro": "metric.precision_macro", "recall_macro": "metric.recall_macro",
+    "f1_macro": "metric.f1_macro", "f1_weighted": "metric.f1_weighted", "roc_auc": "metric.roc_auc",
+    "log_loss": "metric.log_loss", "mae": "metric.mae", "rmse": "metric.rmse", "r2": "metric.r2",
+    "mape": "metric.mape",
+}
 CV_SCORING = {"roc_auc": "roc_auc", "balanced_accuracy": "balanced_accuracy", "rmse": "neg_root_mean_squared_error"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, replace
 from typing import Any, Callable
 
@@ -26,18 +27,22 @@ from workbench.training import (
 )
 
 
+def record_of(experiment: Experiment) -> dict[str, Any]:
+    """A training run's settings and results as JSON-ready data (what the store and the bundle keep)."""
+    return {
+        "settings": asdict(experiment.settings), "metrics": experiment.metrics, "baseline": experiment.baseline,
+        "cv_scores": experiment.cv_scores, "primary": experiment.primary,
+        "classes": [_plain(c) for c in experiment.classes], "n_train": experiment.n_train,
+        "n_test": experiment.n_test, "seconds": experiment.seconds, "features": experiment.features,
+        "schema": experiment.schema, "recipe": experiment.recipe,
+    }
+
+
 def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_version: int,
                     experiment: Experiment) -> StoredExperiment:
     """Write a finished training run to the store."""
-    record = {
-        "settings": asdict(experiment.settings), "metrics": experiment.metrics, "baseline": experiment.baseline,
-        "cv_scores": experiment.cv_scores, "primary": experiment.primary, "classes": [_plain(c) for c in
-                                                                                       experiment.classes],
-        "n_train": experiment.n_train, "n_test": experiment.n_test, "seconds": experiment.seconds,
-        "features": experiment.features, "schema": experiment.schema, "recipe": experiment.recipe,
-    }
-    return store.add_experiment(project_id, dataset_id, recipe_version, record, dump_pipeline(experiment.pipeline),
-                                evaluation_frame(experiment))
+    return store.add_experiment(project_id, dataset_id, recipe_version, record_of(experiment),
+                                dump_pipeline(experiment.pipeline), evaluation_frame(experiment))
 
 
 def evaluation_frame(experiment: Experiment) -> pd.DataFrame:
@@ -154,14 +159,7 @@ def suggest(store: Store, project_id: str, dataset_id: str, settings: Settings) 
 
 def latest_suggestion(store: Store, project_id: str, target: str, task: str) -> dict | None:
     """The newest finished suggestion for this target and task, if any."""
-    import json
-
-    for job in store.list_jobs(project_id):
-        if job["kind"] == "suggest" and job["status"] == "done" and job["result"]:
-            result = json.loads(job["result"])
-            if result["target"] == target and result["task"] == task:
-                return result
-    return None
+    return _latest_result(store, project_id, "suggest", lambda r: r["target"] == target and r["task"] == task)
 
 
 def learning(store: Store, experiment_id: str) -> Callable:
@@ -180,11 +178,15 @@ def learning(store: Store, experiment_id: str) -> Callable:
 
 def latest_learning_curve(store: Store, project_id: str, experiment_id: str) -> pd.DataFrame | None:
     """The newest finished learning curve of an experiment, if any."""
-    import json
+    result = _latest_result(store, project_id, "learning", lambda r: r["experiment"] == experiment_id)
+    return pd.DataFrame(result["curve"]) if result else None
 
+
+def _latest_result(store: Store, project_id: str, kind: str, matches: Callable[[dict], bool]) -> dict | None:
+    """The result of the newest finished job of `kind` whose result `matches`."""
     for job in store.list_jobs(project_id):
-        if job["kind"] == "learning" and job["status"] == "done" and job["result"]:
+        if job["kind"] == kind and job["status"] == "done" and job["result"]:
             result = json.loads(job["result"])
-            if result["experiment"] == experiment_id:
-                return pd.DataFrame(result["curve"])
+            if matches(result):
+                return result
     return None

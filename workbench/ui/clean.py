@@ -10,7 +10,7 @@ import streamlit as st
 import workbench.steps  # noqa: F401  (registers the step kinds)
 from workbench.i18n import t
 from workbench.io import to_csv_bytes
-from workbench.recipe import LEARNED, ROW, STEP_TYPES, Param, Preview, Recipe, Step, check_step, parse_mapping
+from workbench.recipe import LEARNED, ROW, STEP_TYPES, Param, Preview, Recipe, check_step, parse_mapping
 from workbench.store import Dataset
 from workbench.ui.core import PageContext, escape_md, say, soft_guard
 from workbench.ui.data import load_frame
@@ -180,4 +180,4 @@ def cleaned_view(ctx: PageContext, dataset: Dataset, recipe: Recipe) -> None:
                        mime="text/csv", key="download_cleaned")
 
 
-__all__ = ["Step", "cleaned_frame", "cleaned_view", "current_recipe", "recipe_list", "step_form"]
+__all__ = ["cleaned_frame", "cleaned_view", "current_recipe", "recipe_list", "step_form"]

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench import jobs
+from workbench.evaluation import METRIC_KEYS
 from workbench.experiments import latest_suggestion, suggest, train_several, tune
 from workbench.i18n import t
 from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
@@ -15,7 +16,6 @@ from workbench.store import Dataset
 from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_task
 from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split
 from workbench.ui.core import PageContext, say, say_note
-from workbench.ui.results import METRIC_KEYS
 
 TASK_KEYS = {"binary": "task.binary", "multiclass": "task.multiclass", "regression": "task.regression"}
 SPLIT_KEYS = {HOLDOUT: "model.split.holdout", TIME_ORDERED: "model.split.time"}

@@ -8,19 +8,12 @@ import streamlit as st
 
 from workbench import charts, jobs
 from workbench import evaluation as ev
+from workbench.evaluation import METRIC_KEYS
 from workbench.experiments import latest_learning_curve, leaderboard, learning
 from workbench.i18n import t
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
 from workbench.ui.core import PageContext, say
-
-METRIC_KEYS = {
-    "accuracy": "metric.accuracy", "balanced_accuracy": "metric.balanced_accuracy",
-    "precision_macro": "metric.precision_macro", "recall_macro": "metric.recall_macro",
-    "f1_macro": "metric.f1_macro", "f1_weighted": "metric.f1_weighted", "roc_auc": "metric.roc_auc",
-    "log_loss": "metric.log_loss", "mae": "metric.mae", "rmse": "metric.rmse", "r2": "metric.r2",
-    "mape": "metric.mape",
-}
 
 
 def _label(e: StoredExperiment) -> str:
