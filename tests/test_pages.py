@@ -313,6 +313,16 @@ def _wait_for_jobs(workspace) -> None:
         time.sleep(0.2)
 
 
+def _click_and_wait(at: AppTest, workspace, key: str) -> AppTest:
+    """Click a button that starts a background job, wait for the job, and show the page again."""
+    at.button(key=key).click().run()
+    _no_failure(at)
+    _wait_for_jobs(workspace)
+    at.run()
+    _no_failure(at)
+    return at
+
+
 def test_model_page_proposes_the_task_warns_of_leakage_and_trains_two_models(workspace):
     at = _run(MODEL)
     _no_failure(at)
@@ -322,9 +332,7 @@ def test_model_page_proposes_the_task_warns_of_leakage_and_trains_two_models(wor
     assert any("'alive' restates the target 'survived'" in w.value for w in at.warning)
     next(w for w in at.multiselect if w.key.startswith("models_binary_")).set_value(
         ["logistic_regression", "decision_tree"]).run()
-    at.button(key="train").click().run()
-    _no_failure(at)
-    _wait_for_jobs(workspace)
+    _click_and_wait(at, workspace, "train")
     at.switch_page(RESULTS).run()
     _no_failure(at)
     assert at.title[0].value == "Results"
@@ -457,12 +465,7 @@ def test_predict_page_what_if_follows_the_inputs(workspace):
 
 
 def test_model_page_suggests_a_model_and_preselects_it(workspace):
-    at = _run(MODEL)
-    at.button(key="suggest").click().run()
-    _no_failure(at)
-    _wait_for_jobs(workspace)
-    at.run()
-    _no_failure(at)
+    at = _click_and_wait(_run(MODEL), workspace, "suggest")
     suggested = [s.value for s in at.success if s.value.startswith("Suggested:")]
     assert suggested and "cross-validated ROC AUC" in suggested[0]
     chosen = next(w for w in at.multiselect if w.key.startswith("models_binary_"))
@@ -471,12 +474,7 @@ def test_model_page_suggests_a_model_and_preselects_it(workspace):
 
 def test_results_page_computes_a_learning_curve_in_the_background(workspace):
     store, experiment_id = _trained_titanic(workspace)
-    at = _run(RESULTS)
-    at.button(key="learning").click().run()
-    _no_failure(at)
-    _wait_for_jobs(workspace)
-    at.run()
-    _no_failure(at)
+    at = _click_and_wait(_run(RESULTS), workspace, "learning")
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Learning curve" in spec for spec in titles)
     assert Store(workspace).get_experiment(experiment_id).record["recipe"].startswith("{")
