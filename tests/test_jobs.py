@@ -85,7 +85,7 @@ def test_jobs_of_an_earlier_server_are_shown_as_interrupted(store):
 def test_train_several_and_tune_as_jobs(store):
     import json
 
-    from workbench.experiments import leaderboard, train_several, tune
+    from workbench.experiments import leaderboard, start
     from workbench.samples import add_sample
     from workbench.tasks import MULTICLASS
     from workbench.training import Settings
@@ -93,17 +93,65 @@ def test_train_several_and_tune_as_jobs(store):
     project = store.create_project("penguins")
     dataset = add_sample(store, project.id, "penguins")
     settings = [Settings("species", MULTICLASS, m) for m in ("dummy", "logistic_regression")]
-    job_id, future = jobs.submit(store, project.id, "train", train_several(store, project.id, dataset.id, settings))
+    job_id, future = start(store, project.id, "train", dataset_id=dataset.id, settings=settings)
     _wait(future)
     assert store.get_job(job_id)["status"] == "done"
     board = leaderboard(store.list_experiments(project.id))
     assert list(board["model"]) == ["logistic_regression", "dummy"]
 
     tuning = Settings("species", MULTICLASS, "knn")
-    job_id, future = jobs.submit(store, project.id, "tune", tune(store, project.id, dataset.id, tuning, candidates=4))
+    job_id, future = start(store, project.id, "tune", dataset_id=dataset.id, settings=tuning, candidates=4)
     _wait(future)
     job = store.get_job(job_id)
     result = json.loads(job["result"])
     assert job["status"] == "done" and 0.5 < result["cv"] <= 1 and set(result["best_params"]) == {"n_neighbors",
                                                                                                     "weights"}
     assert len(store.list_experiments(project.id)) == 3
+
+
+def test_an_interrupted_job_can_be_run_again_with_the_same_settings(store):
+    from workbench.experiments import restart, settings_of, start
+    from workbench.samples import add_sample
+    from workbench.tasks import MULTICLASS
+    from workbench.training import Settings, Split
+
+    project = store.create_project("penguins")
+    dataset = add_sample(store, project.id, "penguins")
+    settings = Settings("species", MULTICLASS, "knn", {"n_neighbors": 7}, split=Split(folds=3, seed=7))
+    job_id, future = start(store, project.id, "train", dataset_id=dataset.id, settings=[settings])
+    jobs.cancel(store, job_id)  # stopped before it saves anything
+    _wait(future)
+    assert store.get_job(job_id)["status"] == "cancelled" and store.list_experiments(project.id) == []
+
+    again, future = restart(store, job_id)
+    _wait(future)
+    assert again != job_id and store.get_job(again)["status"] == "done"
+    [experiment] = store.list_experiments(project.id)
+    assert settings_of(experiment) == settings
+
+
+def test_a_job_without_its_spec_is_refused_a_rerun_with_a_message(store):
+    import pytest
+
+    from workbench.experiments import restart
+
+    project = store.create_project("p")
+    old = store.add_job(project.id, "train", owner="an earlier version")
+    with pytest.raises(UserError) as caught:
+        restart(store, old)
+    assert caught.value.key == "job.not_restartable"
+
+
+def test_a_workspace_from_before_job_specs_gains_the_column(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "workbench.sqlite3")
+    db.executescript("CREATE TABLE jobs (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, kind TEXT NOT NULL, "
+                     "owner TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, message TEXT, "
+                     "result TEXT, cancel INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, "
+                     "updated_at TEXT NOT NULL); PRAGMA user_version = 4;")
+    db.close()
+    store = Store(tmp_path)
+    project = store.create_project("p")
+    job_id = store.add_job(project.id, "train", jobs.OWNER, spec="{}")
+    assert store.get_job(job_id)["spec"] == "{}"

@@ -478,3 +478,23 @@ def test_results_page_computes_a_learning_curve_in_the_background(workspace):
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Learning curve" in spec for spec in titles)
     assert Store(workspace).get_experiment(experiment_id).record["recipe"].startswith("{")
+
+
+def test_model_page_runs_an_interrupted_job_again(workspace):
+    from workbench import jobs
+
+    at = _run(MODEL)
+    at.button(key="train").click().run()
+    _wait_for_jobs(workspace)
+    store = Store(workspace)
+    project = store.list_projects()[0]
+    [job] = store.list_jobs(project.id)
+    store.update_job(job["id"], status="interrupted")  # as a server restart leaves it
+    before = len(store.list_experiments(project.id))
+    at = _run(MODEL)
+    _no_failure(at)
+    assert any(w.value.startswith("Interrupted") for w in at.warning)
+    _click_and_wait(at, workspace, f"restart_{job['id']}")
+    newest = store.list_jobs(project.id)[0]
+    assert newest["id"] != job["id"] and newest["status"] == "done" and jobs.message(newest).key == "job.done"
+    assert len(store.list_experiments(project.id)) == before + 1

@@ -83,7 +83,7 @@ def _train(args: argparse.Namespace) -> int:
     from workbench.models import CATALOGUE, DEFAULT_MODEL
     from workbench.recipe import Recipe
     from workbench.tasks import check_target, propose_task
-    from workbench.training import Settings, Split, train_experiment
+    from workbench.training import Settings, Split, default_folds, train_experiment
 
     data = _read_bytes(Path(args.data))
     recipe_text = _read_bytes(Path(args.recipe)) if args.recipe else b""
@@ -100,7 +100,8 @@ def _train(args: argparse.Namespace) -> int:
     task = args.task or propose_task(frame[args.target]).task
     for note in check_target(frame, args.target, task).warnings:
         print(t("cli.warning", message=note.text()), file=sys.stderr)
-    experiment = train_experiment(frame, recipe, Settings(args.target, task, model, split=Split(seed=args.seed)))
+    split = Split(folds=default_folds(len(frame)), seed=args.seed)
+    experiment = train_experiment(frame, recipe, Settings(args.target, task, model, split=split))
     Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment)))
     print(json.dumps({"model": model, "task": task, "target": args.target, "test_rows": experiment.n_test,
                       "metrics": experiment.metrics, "baseline": experiment.baseline,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from dataclasses import asdict, replace
 from typing import Any, Callable
 
@@ -10,6 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import ParameterSampler
 
+from workbench import jobs
+from workbench.errors import UserError
 from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
 from workbench.modelfile import dump_pipeline, load_pipeline
@@ -61,9 +64,12 @@ def evaluation_frame(experiment: Experiment) -> pd.DataFrame:
 
 def settings_of(stored: StoredExperiment) -> Settings:
     """The settings a stored experiment was trained with."""
-    data = dict(stored.record["settings"])
-    data["split"] = Split(**data["split"])
-    return Settings(**data)
+    return settings_from(stored.record["settings"])
+
+
+def settings_from(data: dict[str, Any]) -> Settings:
+    """Settings from their JSON-ready form (dataclasses.asdict)."""
+    return Settings(**{**data, "split": Split(**data["split"])})
 
 
 def pipeline_of(store: Store, experiment_id: str) -> Any:
@@ -162,7 +168,7 @@ def latest_suggestion(store: Store, project_id: str, target: str, task: str) -> 
     return _latest_result(store, project_id, "suggest", lambda r: r["target"] == target and r["task"] == task)
 
 
-def learning(store: Store, experiment_id: str) -> Callable:
+def learning(store: Store, project_id: str, experiment_id: str) -> Callable:
     """Job work: the learning curve of a stored experiment, on its dataset and the recipe it was trained with."""
 
     def work(ctx: JobContext) -> dict:
@@ -190,3 +196,45 @@ def _latest_result(store: Store, project_id: str, kind: str, matches: Callable[[
             if matches(result):
                 return result
     return None
+
+
+# ---------------------------------------------------------------- starting jobs, and starting them again
+
+JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
+    "train": train_several, "tune": tune, "suggest": suggest, "learning": learning,
+}
+
+
+def start(store: Store, project_id: str, kind: str, **spec: Any) -> tuple[str, Future]:
+    """Queue the job `kind` with its arguments (Settings, lists of them, plain values); the arguments are kept
+    with the job as JSON so that it can be started again (restart) after an interruption or a failure."""
+    work = JOB_KINDS[kind](store, project_id, **spec)
+    return jobs.submit(store, project_id, kind, work, json.dumps(_encode(spec), ensure_ascii=False))
+
+
+def restart(store: Store, job_id: str) -> tuple[str, Future]:
+    """Queue a new job that does what an ended job set out to do."""
+    job = store.get_job(job_id)
+    if not job.get("spec") or job["kind"] not in JOB_KINDS:
+        raise UserError("job.not_restartable")
+    return start(store, job["project_id"], job["kind"], **_decode(json.loads(job["spec"])))
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Settings):
+        return {"__settings__": asdict(value)}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__settings__"}:
+            return settings_from(value["__settings__"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value

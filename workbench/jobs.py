@@ -25,6 +25,7 @@ log = logging.getLogger("workbench.jobs")
 OWNER = uuid.uuid4().hex  # this server process
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-job")
 ACTIVE = ("queued", "running")
+ENDED_EARLY = ("failed", "cancelled", "interrupted")
 
 
 class Cancelled(Exception):
@@ -51,9 +52,11 @@ class JobContext:
         return bool(self.store.get_job(self.job_id)["cancel"])
 
 
-def submit(store: Store, project_id: str, kind: str, work: Callable[[JobContext], Any]) -> tuple[str, Future]:
-    """Queue `work`; return the job id (and the future, for tests and the command line)."""
-    job_id = store.add_job(project_id, kind, OWNER)
+def submit(store: Store, project_id: str, kind: str, work: Callable[[JobContext], Any],
+           spec: str | None = None) -> tuple[str, Future]:
+    """Queue `work`; return the job id (and the future, for tests and the command line). `spec` is the
+    JSON that describes the work, kept so the job can be started again after an interruption."""
+    job_id = store.add_job(project_id, kind, OWNER, spec)
     return job_id, _EXECUTOR.submit(_run, store, job_id, project_id, work)
 
 

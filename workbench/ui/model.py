@@ -9,12 +9,12 @@ import streamlit as st
 
 from workbench import jobs
 from workbench.evaluation import METRIC_KEYS
-from workbench.experiments import latest_suggestion, suggest, train_several, tune
+from workbench.experiments import latest_suggestion, restart, start
 from workbench.i18n import t
 from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
 from workbench.store import Dataset
 from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_task
-from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split
+from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split, default_folds
 from workbench.ui.core import PageContext, say, say_note
 
 TASK_KEYS = {"binary": "task.binary", "multiclass": "task.multiclass", "regression": "task.regression"}
@@ -41,7 +41,8 @@ def _split_options(raw: pd.DataFrame, task: str) -> tuple[Split, bool, float]:
     with st.expander(t("model.options")):
         c1, c2, c3, c4 = st.columns(4)
         test_size = c1.slider(t("model.test_size"), 0.1, 0.5, 0.2, 0.05, key="test_size")
-        folds = int(c2.number_input(t("model.folds"), 2, 10, 5, key="folds"))
+        folds = int(c2.number_input(t("model.folds"), 2, 10, default_folds(len(raw)), key="folds",
+                                    help=t("model.folds_help")))
         repeats = int(c3.number_input(t("model.repeats"), 1, 5, 1, key="repeats"))
         seed = int(c4.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="seed", help=t("model.seed_help")))
         dates = [c for c in raw.columns if pd.api.types.is_datetime64_any_dtype(raw[c])]
@@ -86,19 +87,18 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
     st.caption(say("model.uses_recipe", version=version))
     if st.button(t("model.suggest"), disabled=not check.ok, key="suggest", icon=":material/lightbulb:",
                  help=t("model.suggest_help")):
-        jobs.submit(ctx.store, ctx.project.id, "suggest", suggest(ctx.store, ctx.project.id, dataset.id,
-                                                                  Settings(target, task, DEFAULT_MODEL, split=split)))
+        start(ctx.store, ctx.project.id, "suggest", dataset_id=dataset.id,
+              settings=Settings(target, task, DEFAULT_MODEL, split=split))
         st.rerun()
     c1, c2, c3 = st.columns([2, 2, 1])
     blocked = not check.ok or not chosen
     if c1.button(t("model.train"), type="primary", disabled=blocked, key="train", icon=":material/play_arrow:"):
-        jobs.submit(ctx.store, ctx.project.id, "train", train_several(ctx.store, ctx.project.id, dataset.id, settings))
+        start(ctx.store, ctx.project.id, "train", dataset_id=dataset.id, settings=settings)
         st.rerun()
     candidates = int(c3.number_input(t("model.candidates"), 5, 200, 20, key="candidates"))
     if c2.button(t("model.tune"), disabled=blocked or len(chosen) != 1, key="tune", icon=":material/tune:",
                  help=t("model.tune_help")):
-        jobs.submit(ctx.store, ctx.project.id, "tune", tune(ctx.store, ctx.project.id, dataset.id, settings[0],
-                                                             candidates))
+        start(ctx.store, ctx.project.id, "tune", dataset_id=dataset.id, settings=settings[0], candidates=candidates)
         st.rerun()
 
 
@@ -125,6 +125,10 @@ def jobs_panel(ctx: PageContext) -> None:
                     st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
                 else:
                     st.warning(text, icon=":material/warning:")
+                    if job["status"] in jobs.ENDED_EARLY and job.get("spec"):
+                        if st.button(t("job.restart"), key=f"restart_{job['id']}", icon=":material/replay:"):
+                            restart(ctx.store, job["id"])
+                            st.rerun()
         if active and not jobs.active_jobs(ctx.store, ctx.project.id):
             st.rerun()  # the last job finished: refresh the page once, and stop polling
 

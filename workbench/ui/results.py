@@ -9,7 +9,7 @@ import streamlit as st
 from workbench import charts, jobs
 from workbench import evaluation as ev
 from workbench.evaluation import METRIC_KEYS
-from workbench.experiments import latest_learning_curve, leaderboard, learning
+from workbench.experiments import latest_learning_curve, leaderboard, start
 from workbench.i18n import t
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
@@ -135,7 +135,7 @@ def learning_view(ctx: PageContext, experiment: StoredExperiment) -> None:
     running = any(j["kind"] == "learning" for j in jobs.active_jobs(ctx.store, ctx.project.id))
     st.caption(t("results.learning_help"))
     if st.button(t("results.learning"), key="learning", disabled=running, icon=":material/show_chart:"):
-        jobs.submit(ctx.store, ctx.project.id, "learning", learning(ctx.store, experiment.id))
+        start(ctx.store, ctx.project.id, "learning", experiment_id=experiment.id)
         st.rerun()
     if running:
         st.info(t("results.learning_running"))
