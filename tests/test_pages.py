@@ -498,3 +498,56 @@ def test_model_page_runs_an_interrupted_job_again(workspace):
     newest = store.list_jobs(project.id)[0]
     assert newest["id"] != job["id"] and newest["status"] == "done" and jobs.message(newest).key == "job.done"
     assert len(store.list_experiments(project.id)) == before + 1
+
+
+EXPORT = "pages/export.py"
+
+
+def test_export_page_offers_the_bundle_and_the_project(workspace):
+    _trained_titanic(workspace, "svm")
+    at = _run(EXPORT)
+    _no_failure(at)
+    assert at.title[0].value == "Export"
+    assert at.get("download_button")
+    files = set(at.dataframe[0].value["File"])
+    assert {"model.skops", "predict.py", "serve.py", "train.py", "model_card.md", "workbench/"} <= files
+    assert any("No ONNX file" in i.value or "model.onnx holds" in i.value for i in [*at.info, *at.success])
+    assert any("python -m workbench replay" in c.value for c in at.code)
+    at = _run(EXPORT, lang="ja")
+    _no_failure(at)
+    assert at.title[0].value == "エクスポート"
+
+
+def test_export_page_without_experiments_points_to_the_model_page(workspace):
+    at = _run(EXPORT)
+    _no_failure(at)
+    assert any("Model" in str(link.proto) for link in at.get("page_link"))
+
+
+def test_predict_page_predicts_with_an_uploaded_bundle_and_refuses_a_bad_one(workspace):
+    import io
+    import zipfile
+
+    from workbench.ui.export import _bundle  # the bundle as the Export page builds it
+
+    store, experiment_id = _trained_titanic(workspace)
+    bundle = _bundle(str(workspace), experiment_id, "en")
+    for experiment in store.list_experiments(store.list_projects()[0].id):
+        store.delete_experiment(experiment.id)  # a project without models: only the bundle can predict
+    at = _run(PREDICT)
+    _no_failure(at)
+    assert "no trained model yet" in " ".join(c.value for c in at.caption)
+    at.file_uploader(key="bundle_upload").set_value(("model.zip", bundle, "application/zip")).run()
+    _no_failure(at)
+    assert any(s.value.startswith("Bundle loaded: Logistic regression") for s in at.success)
+    rows = (ROOT / "sample_data" / "titanic.csv").read_bytes()
+    at.file_uploader(key="predict_upload").set_value(("new.csv", rows, "text/csv")).run()
+    _no_failure(at)
+    assert {"prediction", "probability_1"} <= set(at.dataframe[0].value.columns)
+
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../escape.py", "print('owned')")
+    at.file_uploader(key="bundle_upload").set_value(("evil.zip", evil.getvalue(), "application/zip")).run()
+    assert any("points outside the bundle" in e.value for e in at.error)
+    assert not at.exception

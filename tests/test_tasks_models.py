@@ -10,6 +10,7 @@ from sklearn.model_selection import ParameterSampler, train_test_split
 from tests.conftest import sample_bytes
 from workbench import steps as S
 from workbench.io import read_table
+from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE, DEFAULT_MODEL, models_for
 from workbench.recipe import Recipe
 from workbench.tasks import BINARY, MULTICLASS, REGRESSION, check_target, propose_task
@@ -88,6 +89,8 @@ def test_every_catalogue_model_fits_and_predicts_on_held_out_rows(file, target):
             proba = pipeline.predict_proba(X_test)
             assert np.allclose(proba.sum(axis=1), 1.0), spec.id
         scores[spec.id] = pipeline.score(X_test, y_test)
+        reloaded = load_pipeline(dump_pipeline(pipeline))  # every model can be saved and opened again
+        assert np.array_equal(reloaded.predict(X_test), predictions), spec.id
     assert scores[DEFAULT_MODEL] > scores["dummy"] + 0.1  # the proposed default learns something real
 
 

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--recipe", help=t("cli.clean.recipe"))
     train.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
     train.add_argument("--out", required=True, help=t("cli.train.out"))
+    replay = commands.add_parser("replay", help=t("cli.replay.help"), description=t("cli.replay.help"))
+    replay.add_argument("export", help=t("cli.replay.export"))
     return parser
 
 
@@ -77,7 +79,7 @@ def _clean(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from workbench.experiments import record_of
-    from workbench.export import build_bundle
+    from workbench.export import about_dataset, build_bundle
     from workbench.io import read_table
     from workbench.modelfile import dump_pipeline
     from workbench.models import CATALOGUE, DEFAULT_MODEL
@@ -102,11 +104,29 @@ def _train(args: argparse.Namespace) -> int:
         print(t("cli.warning", message=note.text()), file=sys.stderr)
     split = Split(folds=default_folds(len(frame)), seed=args.seed)
     experiment = train_experiment(frame, recipe, Settings(args.target, task, model, split=split))
-    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment)))
+    about = about_dataset(Path(args.data).stem, Path(args.data).name, frame)
+    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment), about, frame))
     print(json.dumps({"model": model, "task": task, "target": args.target, "test_rows": experiment.n_test,
                       "metrics": experiment.metrics, "baseline": experiment.baseline,
                       "cv_scores": experiment.cv_scores, "bundle": args.out}, ensure_ascii=False, indent=2))
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from workbench.replay import replay
+    from workbench.settings import get_settings
+    from workbench.store import Store
+
+    data = _read_bytes(Path(args.export))
+    if data is None:
+        return 2
+    project_id, results = replay(data, Store(get_settings().home))
+    print(json.dumps({"project": project_id, "same": all(r.same for r in results),
+                      "experiments": [{"original": r.experiment_id, "replayed": r.new_id, "model": r.model,
+                                       "same": r.same, "original_metrics": r.original,
+                                       "replayed_metrics": r.replayed} for r in results]},
+                     ensure_ascii=False, indent=2))
+    return 0 if all(r.same for r in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     set_language(normalise_language(os.environ.get("WORKBENCH_LANG") or os.environ.get("LANG")))
     args = _parser().parse_args(argv)
     try:
-        return {"read": _read, "clean": _clean, "train": _train}[args.command](args)
+        return {"read": _read, "clean": _clean, "train": _train, "replay": _replay}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2

@@ -1,8 +1,15 @@
-"""The model bundle: a zip that predicts on raw rows without the workbench (completed by the export stage).
+"""The model bundle: a zip that predicts on raw rows on a machine that has never seen the app.
 
-Holds model.skops, schema.json (task, classes, threshold, columns), predict.py,
-the transformers module the pipeline refers to, and requirements.txt with the
-versions the model was trained with.
+Contents:
+- model.skops: the fitted pipeline (recipe steps inside), loaded only with our list of trusted types;
+- model.onnx where the preparation and model convert, checked against scikit-learn (or the reason it is absent);
+- predict.py, serve.py (HTTP JSON endpoint), train.py (retrains from a raw CSV and recipe.json);
+- schema.json (task, target, classes, threshold, columns, settings, metrics, ONNX report), recipe.json,
+  sample_request.json, model_card.md (in the user's language), requirements.txt (exact versions);
+- workbench/: the parts of the workbench these scripts import (reading files, the recipe's transformers,
+  preparing rows, training), so the bundle does not need the workbench installed.
+
+read_bundle() opens a bundle uploaded to the app: never unpickled, every entry name checked.
 """
 
 from __future__ import annotations
@@ -10,29 +17,127 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from importlib.metadata import version
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from workbench import transformers
-from workbench.modelfile import TRUSTED
+import pandas as pd
 
-_TEMPLATE = Path(__file__).with_name("bundle") / "predict_template.py"
-PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops")
+import workbench
+from workbench.errors import UserError
+from workbench.i18n import Note, get_language
+from workbench.modelcard import model_card
+from workbench.modelfile import load_pipeline
+from workbench.predict import Predictor
+
+_HERE = Path(__file__).resolve().parent
+SCRIPTS = ("predict.py", "serve.py", "train.py")
+MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", "textfile.py", "io.py",
+           "transformers.py", "stats.py", "tasks.py", "evaluation.py", "predict.py", "recipe.py", "models.py",
+           "training.py", "modelfile.py", "steps/__init__.py", "steps/_common.py", "steps/columns.py",
+           "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json")
+PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "threadpoolctl", "pyarrow",
+            "charset-normalizer", "openpyxl", "fastapi", "pydantic", "uvicorn")
+ONNX_PACKAGES = ("onnxruntime",)
+MAX_BUNDLE_MB = 500  # an uploaded bundle larger than this, unpacked, is refused
+MAX_ENTRIES = 200
+ONNX_SAMPLE = 500  # rows on which ONNX predictions are compared with scikit-learn's
 
 
-def build_bundle(model: bytes, record: dict[str, Any]) -> bytes:
-    """The bundle as zip bytes, from a model file and an experiment record."""
-    meta = {"task": record["settings"]["task"], "target": record["settings"]["target"],
-            "threshold": record["settings"]["threshold"], "classes": record["classes"], "schema": record["schema"],
-            "model": record["settings"]["model_id"], "metrics": record["metrics"]}
-    predict = _TEMPLATE.read_text(encoding="utf-8").replace("__TRUSTED_JSON__", json.dumps(sorted(TRUSTED)))
+def versions() -> dict[str, str]:
+    """The versions of the packages the model was trained with."""
+    return {name: version(name) for name in PACKAGES}
+
+
+def about_dataset(name: str, filename: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """What the model card says of the data."""
+    return {"dataset": name, "filename": filename, "rows": int(frame.shape[0]), "columns": int(frame.shape[1])}
+
+
+def sample_request(schema: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Two example rows for POST /predict: the typical row, and one with every number at its minimum."""
+    typical = {name: info.get("default") for name, info in schema.items()}
+    low = {name: info.get("min") if info["kind"] == "number" else info.get("default")
+           for name, info in schema.items()}
+    return {"rows": [typical, low]}
+
+
+def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | None = None,
+                 frame: pd.DataFrame | None = None, lang: str | None = None) -> bytes:
+    """The bundle as zip bytes, from a model file and an experiment record (see experiments.record_of).
+
+    `about` describes the data (dataset, filename, rows, columns, trained_at; optionally importances);
+    the ONNX conversion is checked on a sample of `frame`'s rows (without it, no conversion is tried)."""
+    lang = lang or get_language()
+    about = {"trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(about or {})}
+    settings = record["settings"]
+    onnx_result = None
+    if frame is not None and len(frame):
+        from workbench.onnx_export import convert
+
+        sample = frame[record["features"]].sample(min(ONNX_SAMPLE, len(frame)), random_state=0)
+        onnx_result = convert(load_pipeline(model), sample, settings["task"])
+    onnx = onnx_result.to_dict(lang) if onnx_result else {"converted": False, "reason":
+                                                           Note("onnx.not_tried").text(lang)}
+    meta = {"bundle_version": workbench.__version__, "task": settings["task"], "target": settings["target"],
+            "threshold": settings["threshold"], "classes": record["classes"], "schema": record["schema"],
+            "model": settings["model_id"], "settings": settings, "metrics": record["metrics"],
+            "baseline": record["baseline"], "n_train": record["n_train"], "n_test": record["n_test"],
+            "about": about, "onnx": onnx, "language": lang}
+    pinned = versions()
+    requirements = "".join(f"{name}=={v}\n" for name, v in pinned.items())
+    requirements += "".join(f"# {name}=={version(name)}  (only to run model.onnx)\n" for name in ONNX_PACKAGES)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("model.skops", model)
+        if onnx_result and onnx_result.model:
+            archive.writestr("model.onnx", onnx_result.model)
         archive.writestr("schema.json", json.dumps(meta, ensure_ascii=False, indent=2, default=str))
-        archive.writestr("predict.py", predict)
-        archive.writestr("workbench/__init__.py", '"""The parts of the workbench this bundle needs."""\n')
-        archive.writestr("workbench/transformers.py", Path(transformers.__file__).read_text(encoding="utf-8"))
-        archive.writestr("requirements.txt", "".join(f"{p}=={version(p)}\n" for p in PACKAGES))
+        archive.writestr("recipe.json", record.get("recipe") or '{"version": 1, "steps": []}')
+        archive.writestr("sample_request.json", json.dumps(sample_request(record["schema"]), ensure_ascii=False,
+                                                           indent=2, default=str))
+        archive.writestr("model_card.md", model_card(record, about, onnx, pinned, lang))
+        archive.writestr("requirements.txt", requirements)
+        for script in SCRIPTS:
+            archive.write(_HERE / "bundle" / script, script)
+        for module in MODULES:
+            archive.write(_HERE / module, f"workbench/{module}")
     return buffer.getvalue()
+
+
+@dataclass
+class Bundle:
+    """A bundle opened in the app: what predicts, its metadata and its model card."""
+
+    predictor: Predictor
+    meta: dict[str, Any]
+    card: str
+
+
+def read_bundle(data: bytes) -> Bundle:
+    """Open a bundle made by build_bundle(); raises UserError for anything else, and never unpickles."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UserError("bundle.not_zip") from None
+    with archive:
+        for entry in entries:
+            path = PurePosixPath(entry.filename.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts or ":" in entry.filename:
+                raise UserError("bundle.unsafe_entry", name=entry.filename[:100])
+        if len(entries) > MAX_ENTRIES or sum(e.file_size for e in entries) > MAX_BUNDLE_MB * 2**20:
+            raise UserError("bundle.too_large", limit=MAX_BUNDLE_MB)
+        names = {e.filename for e in entries}
+        if not {"model.skops", "schema.json"} <= names:
+            raise UserError("bundle.incomplete")
+        try:
+            meta = json.loads(archive.read("schema.json").decode("utf-8"))
+            assert isinstance(meta, dict) and {"task", "schema", "classes", "threshold"} <= set(meta)
+        except (ValueError, AssertionError, UnicodeDecodeError):
+            raise UserError("bundle.incomplete") from None
+        pipeline = load_pipeline(archive.read("model.skops"))
+        card = archive.read("model_card.md").decode("utf-8", errors="replace") if "model_card.md" in names else ""
+    return Bundle(Predictor.from_meta(pipeline, meta), meta, card)

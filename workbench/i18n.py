@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,3 +65,11 @@ class Note:
     def text(self, lang: str | None = None) -> str:
         """Return the translated message."""
         return t(self.key, lang=lang, **self.params)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_md(value: Any) -> str:
+    """Escape text from user data (column names, cell values) before it reaches Markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value))

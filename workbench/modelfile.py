@@ -24,6 +24,9 @@ TRUSTED: frozenset[str] = frozenset({
     "sklearn.tree._tree.Tree",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",  # k-nearest neighbours keep a search tree
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
 } | {f"workbench.transformers.{name}" for name, obj in vars(transformers).items()
      if inspect.isclass(obj) and obj.__module__ == transformers.__name__})
 

@@ -98,3 +98,31 @@ def predict_rows(pipeline: Any, df: pd.DataFrame, rows: pd.DataFrame, task: str,
     for i, cls in enumerate(labels):
         out[f"probability_{cls}"] = proba[:, i]
     return out
+
+
+@dataclass
+class Predictor:
+    """A fitted pipeline with what predicting needs: the training columns, task, classes and threshold.
+    Made from a stored experiment's record or from a bundle's schema.json (same keys)."""
+
+    pipeline: Any
+    schema: dict[str, dict[str, Any]]
+    task: str
+    classes: list[Any]
+    threshold: float = 0.5
+
+    @classmethod
+    def from_record(cls, pipeline: Any, record: dict[str, Any]) -> "Predictor":
+        """From an experiment record (experiments.record_of)."""
+        s = record["settings"]
+        return cls(pipeline, record["schema"], s["task"], record["classes"], s["threshold"])
+
+    @classmethod
+    def from_meta(cls, pipeline: Any, meta: dict[str, Any]) -> "Predictor":
+        """From a bundle's schema.json."""
+        return cls(pipeline, meta["schema"], meta["task"], meta["classes"], meta["threshold"])
+
+    def predict(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
+        """The rows plus predictions (and probabilities), and what differed from the training data."""
+        rows, report = prepare(df, self.schema)
+        return predict_rows(self.pipeline, df, rows, self.task, self.classes, self.threshold), report

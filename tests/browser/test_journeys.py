@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 from playwright.sync_api import Page, expect
 
@@ -190,4 +191,14 @@ def test_train_two_models_compare_predict_and_download(app_url, browser, titanic
     text = download.value.path().read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
     assert header[-3:] == ["prediction", "probability_0", "probability_1"] and len(text.splitlines()) == 31
+
+    page.goto(f"{app_url}/export?project={titanic_project}")
+    expect(_title(page)).to_have_text("Export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the bundle (.zip)").click()
+    with zipfile.ZipFile(download.value.path()) as bundle:
+        names = set(bundle.namelist())
+        card = bundle.read("model_card.md").decode("utf-8")
+    assert {"model.skops", "predict.py", "serve.py", "train.py", "sample_request.json", "requirements.txt"} <= names
+    assert "predicting survived" in card
     page.close()

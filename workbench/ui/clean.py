@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 import workbench.steps  # noqa: F401  (registers the step kinds)
-from workbench.i18n import t
+from workbench.i18n import escape_md, t
 from workbench.io import to_csv_bytes
 from workbench.recipe import LEARNED, ROW, STEP_TYPES, Param, Preview, Recipe, check_step, parse_mapping
 from workbench.store import Dataset
-from workbench.ui.core import PageContext, escape_md, say, soft_guard
+from workbench.ui.core import PageContext, say, soft_guard
 from workbench.ui.data import load_frame
 
 PREVIEW_ROWS = 100_000

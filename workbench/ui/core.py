@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,13 +11,12 @@ from typing import Any, Iterator
 import streamlit as st
 
 from workbench.errors import UserError
-from workbench.i18n import LANGUAGES, Note, normalise_language, set_language, t
+from workbench.i18n import LANGUAGES, Note, escape_md, normalise_language, set_language, t
 from workbench.samples import ensure_workspace
 from workbench.settings import get_settings
 from workbench.store import Dataset, Project, Store
 
 log = logging.getLogger("workbench.ui")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
 @dataclass(frozen=True)
@@ -32,11 +30,6 @@ class PageContext:
     def dataset(self) -> Dataset | None:
         """The project's active dataset, if any."""
         return self.store.active_dataset(self.project.id)
-
-
-def escape_md(value: Any) -> str:
-    """Escape text from user data (column names, cell values) before it reaches Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
 def say(key: str, **params: Any) -> str:
@@ -83,6 +76,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/model.py", "page.model.title", ":material/model_training:"),
     ("pages/results.py", "page.results.title", ":material/leaderboard:"),
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),
+    ("pages/export.py", "page.export.title", ":material/ios_share:"),
 ]
 
 

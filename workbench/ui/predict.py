@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from workbench.experiments import pipeline_of
+from workbench.export import Bundle, read_bundle
 from workbench.i18n import t
 from workbench.io import read_table, to_csv_bytes, to_excel_bytes
-from workbench.predict import InputReport, predict_rows, prepare
+from workbench.predict import InputReport, Predictor
 from workbench.store import StoredExperiment
 from workbench.ui.core import PageContext, say
 
@@ -28,6 +29,26 @@ def pipeline(ctx: PageContext, experiment: StoredExperiment) -> Any:
     return _pipeline(str(ctx.store.home), experiment.id)
 
 
+def predictor(ctx: PageContext, experiment: StoredExperiment) -> Predictor:
+    """What predicts for a stored experiment."""
+    return Predictor.from_record(pipeline(ctx, experiment), experiment.record)
+
+
+def bundle_panel() -> Bundle | None:
+    """Upload a bundle downloaded from an Export page (this or another workspace); show its model card."""
+    upload = st.file_uploader(t("predict.bundle_upload"), type=["zip"], key="bundle_upload",
+                              help=t("predict.bundle_help"))
+    if upload is None:
+        return None
+    bundle = read_bundle(upload.getvalue())
+    st.success(say("predict.bundle_loaded", model=t(f"model.{bundle.meta.get('model')}"),
+                   target=str(bundle.meta.get("target", ""))), icon=":material/inventory_2:")
+    if bundle.card:
+        with st.expander(t("predict.model_card")):
+            st.markdown(bundle.card)
+    return bundle
+
+
 def report_view(report: InputReport) -> None:
     """Say what differed from the training data; none of it stops the prediction."""
     if report.missing:
@@ -40,18 +61,15 @@ def report_view(report: InputReport) -> None:
         st.warning(say("predict.unseen", column=column, values=", ".join(values)), icon=":material/warning:")
 
 
-def file_panel(ctx: PageContext, experiment: StoredExperiment) -> None:
+def file_panel(model: Predictor) -> None:
     """Upload rows, see the input report and the predictions, download them as CSV or Excel."""
     upload = st.file_uploader(t("predict.upload"), type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"],
                               key="predict_upload")
     if upload is None:
         return
     frame, _ = read_table(upload.getvalue(), upload.name)
-    r = experiment.record
-    rows, report = prepare(frame, r["schema"])
+    predicted, report = model.predict(frame)
     report_view(report)
-    predicted = predict_rows(pipeline(ctx, experiment), frame, rows, r["settings"]["task"], r["classes"],
-                             r["settings"]["threshold"])
     st.dataframe(predicted.head(500), width="stretch")
     stem = upload.name.rsplit(".", 1)[0]
     c1, c2 = st.columns(2)
@@ -76,21 +94,17 @@ def _input(name: str, info: dict[str, Any]) -> Any:
     return st.selectbox(name, info["levels"] or [""], key=key)
 
 
-def what_if(ctx: PageContext, experiment: StoredExperiment) -> None:
+def what_if(model: Predictor) -> None:
     """One input per column, starting from typical training values; the prediction follows every change."""
-    r = experiment.record
     st.caption(t("predict.what_if_help"))
     inputs, result = st.columns([2, 1])
     with inputs:
         columns = st.columns(3)
         values = {}
-        for i, (name, info) in enumerate(r["schema"].items()):
+        for i, (name, info) in enumerate(model.schema.items()):
             with columns[i % 3]:
                 values[name] = _input(name, info)
-    row = pd.DataFrame([values])
-    prepared, _ = prepare(row, r["schema"])
-    predicted = predict_rows(pipeline(ctx, experiment), row, prepared, r["settings"]["task"], r["classes"],
-                             r["settings"]["threshold"])
+    predicted, _ = model.predict(pd.DataFrame([values]))
     with result:
         st.metric(t("predict.prediction"), str(predicted["prediction"].iloc[0]))
         probabilities = predicted.filter(like="probability_")

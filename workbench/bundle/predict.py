@@ -1,0 +1,60 @@
+"""Predict with this bundle: python predict.py input.csv output.csv
+
+Needs only the packages in requirements.txt: the parts of the workbench it uses
+travel inside the bundle (workbench/). The input is read with the workbench's
+own import rules (encodings such as Shift-JIS, delimiters, decimal commas, title
+lines); the output is the same rows plus a 'prediction' column and, for
+classification, one 'probability_<class>' column per class, as the app's
+Predict page writes them. The model file is loaded only when every type in it
+is on the bundle's list of trusted types.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the bundled workbench package
+
+from workbench.errors import UserError  # noqa: E402
+from workbench.io import read_table, to_csv_bytes  # noqa: E402
+from workbench.modelfile import load_pipeline  # noqa: E402
+from workbench.predict import Predictor  # noqa: E402
+
+
+def load():
+    """The fitted pipeline with the bundle's metadata (task, classes, threshold, columns)."""
+    meta = json.loads((HERE / "schema.json").read_text(encoding="utf-8"))
+    return Predictor.from_meta(load_pipeline((HERE / "model.skops").read_bytes()), meta)
+
+
+def predict_file(source: Path, target: Path) -> None:
+    predictor = load()
+    frame, _ = read_table(source.read_bytes(), source.name)
+    predicted, report = predictor.predict(frame)
+    for name in report.missing:
+        print(f"warning: column {name!r} is missing; it is treated as empty", file=sys.stderr)
+    for name, count in report.not_numbers.items():
+        print(f"warning: {count} values of {name!r} are not numbers; they are treated as empty", file=sys.stderr)
+    for name, levels in report.unseen.items():
+        print(f"warning: {name!r} has values never seen in training: {', '.join(levels)}", file=sys.stderr)
+    target.write_bytes(to_csv_bytes(predicted))
+
+
+def main(argv):
+    if len(argv) != 3:
+        print("usage: python predict.py input.csv output.csv", file=sys.stderr)
+        return 2
+    try:
+        predict_file(Path(argv[1]), Path(argv[2]))
+    except UserError as exc:
+        print(f"error: {exc.message()}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,119 @@
+"""ONNX export of a fitted pipeline's preparation and model, with a parity check against scikit-learn.
+
+The recipe's steps and ModelReady are our own Python transformers, which ONNX
+cannot express; they run first (in the bundle's workbench package) and the ONNX
+graph takes their output: one input per model-ready column (float32 numbers,
+strings for categories, "" for a missing category). With an empty recipe and no
+date or yes/no columns, those are the raw columns as uploaded.
+
+Where skl2onnx cannot convert a part, or the converted graph's predictions
+differ from scikit-learn's by more than TOLERANCE, no ONNX file is written and
+the reason is kept, in the user's language, for the bundle and the model card.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+
+from workbench.i18n import Note
+from workbench.tasks import REGRESSION
+
+TOLERANCE = 1e-5  # probabilities: absolute; regression: relative to the size of the prediction
+OPSET = 18
+
+
+@dataclass
+class OnnxResult:
+    """The ONNX model (None when it was not written), the largest difference seen, and why."""
+
+    model: bytes | None
+    max_difference: float | None
+    note: Note
+    inputs: list[str]
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """JSON-ready, with the reason in words."""
+        return {"converted": self.model is not None, "max_difference": self.max_difference,
+                "tolerance": TOLERANCE, "inputs": self.inputs, "reason": self.note.text(lang)}
+
+
+def _ready_split(pipeline: Pipeline) -> tuple[Pipeline, Pipeline]:
+    """(our Python steps, the convertible tail): everything before 'prepare', and 'prepare' + 'model'."""
+    names = [name for name, _ in pipeline.steps]
+    cut = names.index("prepare")
+    return pipeline[:cut], pipeline[cut:]
+
+
+def _onnx_tail(tail: Pipeline) -> Pipeline:
+    """A copy whose category imputers look for "" (how a missing category is fed to ONNX) instead of NaN."""
+    tail = copy.deepcopy(tail)
+    for _, transformer, _ in tail[0].transformers_:
+        for step in getattr(transformer, "steps", []):
+            if isinstance(step[1], SimpleImputer) and step[1].statistics_.dtype == object:
+                step[1].missing_values = ""
+    return tail
+
+
+def onnx_feed(ready: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The ONNX inputs for model-ready rows: one (n, 1) array per column."""
+    feed = {}
+    for name in ready.columns:
+        col = ready[name]
+        if pd.api.types.is_numeric_dtype(col):
+            feed[name] = col.to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
+        else:
+            feed[name] = np.array([("" if pd.isna(v) else str(v)) for v in col], dtype=object).reshape(-1, 1)
+    return feed
+
+
+def convert(pipeline: Pipeline, sample: pd.DataFrame, task: str) -> OnnxResult:
+    """Convert and check on `sample` (raw feature rows, e.g. a few hundred training rows)."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    head, tail = _ready_split(pipeline)
+    ready = head.transform(sample)
+    inputs = [(name, FloatTensorType([None, 1]) if pd.api.types.is_numeric_dtype(ready[name])
+               else StringTensorType([None, 1])) for name in ready.columns]
+    names = list(ready.columns)
+    convertible = _onnx_tail(tail)
+    options = None if task == REGRESSION else {id(convertible.steps[-1][1]): {"zipmap": False}}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = convert_sklearn(convertible, initial_types=inputs, options=options,
+                                   target_opset=OPSET).SerializeToString()
+            difference = parity(data, tail, ready, task)
+    except Exception as exc:  # skl2onnx and onnxruntime raise many kinds for what they cannot express
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return OnnxResult(None, None, Note("onnx.unsupported", {"detail": detail}), names)
+    if not np.isfinite(difference) or difference > TOLERANCE:
+        return OnnxResult(None, float(difference), Note("onnx.parity_failed", {"difference": f"{difference:.2g}"}),
+                          names)
+    return OnnxResult(data, float(difference), Note("onnx.ok", {"difference": f"{difference:.1g}"}), names)
+
+
+def run(data: bytes, ready: pd.DataFrame) -> list[np.ndarray]:
+    """Run an ONNX model on model-ready rows with onnxruntime."""
+    import onnxruntime as rt
+
+    session = rt.InferenceSession(data, providers=["CPUExecutionProvider"])
+    return session.run(None, onnx_feed(ready))
+
+
+def parity(data: bytes, tail: Pipeline, ready: pd.DataFrame, task: str) -> float:
+    """Largest difference between ONNX and scikit-learn: probabilities (absolute) or predictions (relative)."""
+    outputs = run(data, ready)
+    if task == REGRESSION:
+        expected = np.asarray(tail.predict(ready), dtype=float)
+        got = np.asarray(outputs[0], dtype=float).ravel()
+        return float(np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected))))
+    return float(np.max(np.abs(np.asarray(outputs[1], dtype=float) - tail.predict_proba(ready))))

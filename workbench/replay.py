@@ -1,0 +1,130 @@
+"""Project export and replay: the whole project as a zip (raw files, read options, recipes, settings), and
+its rebuilding on the same data with the same seeds, which must give the same metrics.
+
+    python -m workbench replay project.zip
+
+Replay reads each raw file with the options it was imported with, trains every
+experiment again from its own recipe and settings, saves the rebuilt project in
+the workspace, and reports each metric beside the original.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import workbench
+from workbench.errors import UserError
+from workbench.experiments import save_experiment, settings_from
+from workbench.io import ReadReport, read_table
+from workbench.recipe import Recipe
+from workbench.store import Store
+from workbench.training import train_experiment
+
+FORMAT = 1
+TOLERANCE = 1e-9
+
+
+def read_options(report: ReadReport) -> dict[str, Any]:
+    """The read_table options that reproduce an import: what was detected or chosen, passed back."""
+    options: dict[str, Any] = {"bad_lines": report.bad_lines_policy}
+    if report.format == "csv":
+        options.update(delimiter=report.delimiter, decimal=report.decimal, header=report.header)
+    if report.encoding_source == "user":
+        options["encoding"] = report.encoding
+    if report.sheet:
+        options["sheet"] = report.sheet
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def export_project(store: Store, project_id: str) -> bytes:
+    """The project as a zip: project.json (datasets with their read options, experiments with their recipe
+    and settings and metrics) and each dataset's raw file as uploaded."""
+    project = store.get_project(project_id)
+    datasets = store.list_datasets(project_id)
+    manifest = {
+        "format": FORMAT, "workbench": workbench.__version__, "name": project.name,
+        "datasets": [{"id": d.id, "name": d.name, "filename": d.filename, "sha256": d.sha256,
+                      "read": read_options(d.report)} for d in datasets],
+        "experiments": [{"id": e.id, "dataset_id": e.dataset_id, "recipe_version": e.recipe_version,
+                         "record": e.record, "chosen": e.chosen} for e in reversed(store.list_experiments(project_id))],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
+        for d in datasets:
+            archive.writestr(f"datasets/{d.id}/raw", store.raw_bytes(d.id))
+    return buffer.getvalue()
+
+
+@dataclass
+class Replayed:
+    """One experiment trained again: its metrics beside the original ones."""
+
+    experiment_id: str
+    new_id: str
+    model: str
+    original: dict[str, float]
+    replayed: dict[str, float]
+
+    @property
+    def same(self) -> bool:
+        """Every metric equal within TOLERANCE (NaN equals NaN)."""
+        return self.original.keys() == self.replayed.keys() and all(
+            (math.isnan(a) and math.isnan(b)) or abs(a - b) <= TOLERANCE
+            for a, b in ((self.original[k], self.replayed[k]) for k in self.original))
+
+
+def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
+    for name in archive.namelist():
+        path = PurePosixPath(name)
+        if path.is_absolute() or ".." in path.parts:
+            raise UserError("bundle.unsafe_entry", name=name[:100])
+    try:
+        manifest = json.loads(archive.read("project.json").decode("utf-8"))
+        assert manifest.get("format") == FORMAT and isinstance(manifest.get("experiments"), list)
+    except (KeyError, ValueError, AssertionError, UnicodeDecodeError):
+        raise UserError("replay.not_export") from None
+    return manifest
+
+
+def replay(data: bytes, store: Store, report: Any = None) -> tuple[str, list[Replayed]]:
+    """Rebuild an exported project in `store` (as a new project) and train its experiments again."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UserError("replay.not_export") from None
+    with archive:
+        manifest = _manifest(archive)
+        name = f"{manifest['name']} (replay)"
+        taken = {p.name.casefold() for p in store.list_projects()}
+        suffix = 2
+        while name.casefold() in taken:
+            name, suffix = f"{manifest['name']} (replay {suffix})", suffix + 1
+        project = store.create_project(name)
+        frames, ids = {}, {}
+        for d in manifest["datasets"]:
+            raw = archive.read(f"datasets/{d['id']}/raw")
+            frame, read_report = read_table(raw, d["filename"], **d["read"])
+            frames[d["id"]] = frame
+            ids[d["id"]] = store.add_dataset(project.id, d["name"], raw, d["filename"], frame, read_report).id
+    results = []
+    for i, e in enumerate(manifest["experiments"]):
+        if report:
+            report(i / max(1, len(manifest["experiments"])), e["record"]["settings"]["model_id"])
+        record = e["record"]
+        recipe_text = record.get("recipe") or Recipe().to_json()
+        version = store.save_recipe(project.id, recipe_text)
+        experiment = train_experiment(frames[e["dataset_id"]], Recipe.from_json(recipe_text),
+                                      settings_from(record["settings"]))
+        saved = save_experiment(store, project.id, ids[e["dataset_id"]], version, experiment)
+        if e.get("chosen"):
+            store.choose_experiment(project.id, saved.id)
+        results.append(Replayed(e["id"], saved.id, record["settings"]["model_id"], record["metrics"],
+                                experiment.metrics))
+    return project.id, results
