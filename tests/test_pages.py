@@ -551,3 +551,57 @@ def test_predict_page_predicts_with_an_uploaded_bundle_and_refuses_a_bad_one(wor
     at.file_uploader(key="bundle_upload").set_value(("evil.zip", evil.getvalue(), "application/zip")).run()
     assert any("points outside the bundle" in e.value for e in at.error)
     assert not at.exception
+
+
+EXPLAIN = "pages/explain.py"
+
+
+def _explained(at: AppTest, workspace) -> AppTest:
+    at = _click_and_wait(at, workspace, "explain")
+    assert at.get("plotly_chart"), "the explanation did not appear"
+    return at
+
+
+def test_explain_page_explains_a_model_in_the_users_columns(workspace):
+    _trained_titanic(workspace, "hist_gradient_boosting")
+    at = _run(EXPLAIN)
+    _no_failure(at)
+    assert at.title[0].value == "Explain"
+    assert "TreeExplainer" in " ".join(i.value for i in at.info)
+    at = _explained(at, workspace)
+    captions = " ".join(c.value for c in at.caption)
+    assert "TreeExplainer" in captions and "summed back" in captions and "log-odds" in captions
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    for title in ("What matters most", "Permutation importance", "Every row", "Why this prediction",
+                  "Partial dependence", "by group"):
+        assert title in specs, title
+    assert "sex" in at.selectbox(key="dependence_column").options  # uploaded columns, not one-hot levels
+    assert not any("sex_" in o for o in at.selectbox(key="dependence_column").options)
+    at.radio(key="row_source").set_value("search").run()
+    at.selectbox(key="search_column").set_value("who").run()
+    at.text_input(key="search_text").input("child").run()
+    _no_failure(at)
+    at.selectbox(key="pdp_second").set_value("fare").run()
+    _no_failure(at)
+    at.selectbox(key="fair_column").set_value("age").run()
+    _no_failure(at)
+    assert "four bands" in " ".join(c.value for c in at.caption)
+
+
+def test_explain_page_for_a_model_agnostic_multiclass_case(workspace):
+    from workbench.experiments import save_experiment
+    from workbench.recipe import Recipe
+    from workbench.samples import add_sample
+    from workbench.training import Settings, train_experiment
+
+    store = Store(workspace)
+    project = store.create_project("penguins")
+    dataset = add_sample(store, project.id, "penguins")
+    save_experiment(store, project.id, dataset.id, 0,
+                    train_experiment(store.load_frame(dataset.id), Recipe(), Settings("species", "multiclass", "svm")))
+    at = _explained(_run(EXPLAIN, project=project.id), workspace)
+    _no_failure(at)
+    assert "PermutationExplainer" in " ".join(c.value for c in at.caption)
+    at.selectbox(key="explain_class").set_value(2).run()
+    _no_failure(at)
+    assert "(Gentoo)" in " ".join(c.proto.spec for c in at.get("plotly_chart"))

@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--recipe", help=t("cli.clean.recipe"))
     train.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
     train.add_argument("--out", required=True, help=t("cli.train.out"))
+    explain = commands.add_parser("explain", help=t("cli.explain.help"), description=t("cli.explain.help"))
+    explain.add_argument("--bundle", required=True, help=t("cli.explain.bundle"))
+    explain.add_argument("--data", required=True, help=t("cli.explain.data"))
+    explain.add_argument("--rows", type=int, default=200, help=t("cli.explain.rows"))
     replay = commands.add_parser("replay", help=t("cli.replay.help"), description=t("cli.replay.help"))
     replay.add_argument("export", help=t("cli.replay.export"))
     return parser
@@ -112,6 +116,29 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from workbench.explain import BACKGROUND_ROWS, explain
+    from workbench.export import read_bundle
+    from workbench.io import read_table
+    from workbench.predict import prepare
+
+    bundle_bytes, data = _read_bytes(Path(args.bundle)), _read_bytes(Path(args.data))
+    if bundle_bytes is None or data is None:
+        return 2
+    model = read_bundle(bundle_bytes).predictor
+    frame, _ = read_table(data, Path(args.data).name)
+    prepared, report = prepare(frame, model.schema)
+    explained = prepared.sample(min(len(prepared), max(1, args.rows)), random_state=0)
+    background = prepared.sample(min(len(prepared), BACKGROUND_ROWS), random_state=1)
+    explanation = explain(model.pipeline, explained, background, model.task, model.classes)
+    print(json.dumps({"explainer": explanation.explainer, "unit": explanation.unit, "rows": len(explained),
+                      "approximate": explanation.approximate, "missing_columns": report.missing,
+                      "importance": {output: {k: float(v) for k, v in explanation.importance(i).items()}
+                                     for i, output in enumerate(explanation.outputs)}},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     from workbench.replay import replay
     from workbench.settings import get_settings
@@ -134,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     set_language(normalise_language(os.environ.get("WORKBENCH_LANG") or os.environ.get("LANG")))
     args = _parser().parse_args(argv)
     try:
-        return {"read": _read, "clean": _clean, "train": _train, "replay": _replay}[args.command](args)
+        return {"read": _read, "clean": _clean, "train": _train, "replay": _replay,
+                "explain": _explain}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2

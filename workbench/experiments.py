@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from concurrent.futures import Future
 from dataclasses import asdict, replace
@@ -13,7 +14,7 @@ from sklearn.model_selection import ParameterSampler
 
 from workbench import jobs
 from workbench.errors import UserError
-from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, better
+from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
 from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE
@@ -198,10 +199,58 @@ def _latest_result(store: Store, project_id: str, kind: str, matches: Callable[[
     return None
 
 
+def test_and_training_rows(store: Store, stored: StoredExperiment) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The experiment's test rows and (some of) its training rows, raw, from its dataset."""
+    frame = store.load_frame(stored.dataset_id)
+    target = stored.record["settings"]["target"]
+    rows = set(store.experiment_evaluation(stored.id)["row"])
+    is_test = frame.index.astype(str).isin(rows)
+    return frame[is_test], frame[~is_test & frame[target].notna()]
+
+
+def explanation_job(store: Store, project_id: str, experiment_id: str) -> Callable:
+    """Job work: SHAP values on (a sample of) the test rows, and permutation importance on the test rows."""
+    from workbench.explain import BACKGROUND_ROWS, explain, permutation_importance_table, rows_to_explain
+
+    def work(ctx: JobContext) -> dict:
+        stored = store.get_experiment(experiment_id)
+        ctx.report(0.02, "job.explaining")
+        pipeline = pipeline_of(store, experiment_id)
+        test, train = test_and_training_rows(store, stored)
+        r, seed = stored.record, stored.record["settings"]["split"]["seed"]
+        features, target = r["features"], r["settings"]["target"]
+        rows = test.sample(min(len(test), rows_to_explain(pipeline)), random_state=seed)
+        background = train.sample(min(len(train), BACKGROUND_ROWS), random_state=seed)
+        explanation = explain(pipeline, rows[features], background[features], r["settings"]["task"], r["classes"],
+                              report=lambda share: ctx.report(0.05 + 0.6 * share, "job.explaining"))
+        ctx.report(0.7, "job.importance")
+        importance = permutation_importance_table(pipeline, test[features], test[target],
+                                                  CV_SCORING[r["primary"]], seed=seed)
+        meta, explained_rows = explanation.to_bytes()
+        store.save_experiment_file(experiment_id, "explained_rows.parquet", explained_rows)
+        store.save_experiment_file(experiment_id, "importance.json", importance.to_json(orient="records").encode())
+        store.save_experiment_file(experiment_id, "explanation.json", meta)  # last: its presence means done
+        return {"experiment": experiment_id, "explainer": explanation.explainer}
+
+    return work
+
+
+def explanation_of(store: Store, experiment_id: str) -> tuple[Any, pd.DataFrame] | None:
+    """The stored explanation and permutation importance of an experiment, or None before the job ran."""
+    from workbench.explain import Explanation
+
+    meta = store.experiment_file(experiment_id, "explanation.json")
+    if meta is None:
+        return None
+    explanation = Explanation.from_bytes(meta, store.experiment_file(experiment_id, "explained_rows.parquet"))
+    importance = pd.read_json(io.StringIO(store.experiment_file(experiment_id, "importance.json").decode()))
+    return explanation, importance
+
+
 # ---------------------------------------------------------------- starting jobs, and starting them again
 
 JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
-    "train": train_several, "tune": tune, "suggest": suggest, "learning": learning,
+    "train": train_several, "tune": tune, "suggest": suggest, "learning": learning, "explain": explanation_job,
 }
 
 

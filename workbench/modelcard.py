@@ -64,6 +64,7 @@ def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, An
     lines += ["", f"## {tr('card.features')}", ""]
     importances = about.get("importances")
     if importances:
+        lines += [tr("card.features_text"), ""]
         lines += [f"{i}. {escape_md(name)} ({value:.3g})" for i, (name, value) in enumerate(importances[:10], 1)]
     else:
         lines += [tr("card.features_missing")]

@@ -202,3 +202,30 @@ def test_train_two_models_compare_predict_and_download(app_url, browser, titanic
     assert {"model.skops", "predict.py", "serve.py", "train.py", "sample_request.json", "requirements.txt"} <= names
     assert "predicting survived" in card
     page.close()
+
+
+def test_explain_a_trained_titanic_model_beeswarm_and_a_passengers_waterfall(app_url, browser, app_home,
+                                                                              titanic_project):
+    from workbench.experiments import save_experiment
+    from workbench.recipe import Recipe
+    from workbench.store import Store
+    from workbench.training import Settings, train_experiment
+
+    store = Store(app_home)
+    dataset = store.active_dataset(titanic_project)
+    frame = store.load_frame(dataset.id).drop(columns=["alive"])
+    save_experiment(store, titanic_project, dataset.id, 0,
+                    train_experiment(frame, Recipe(), Settings("survived", "binary", "hist_gradient_boosting")))
+    page = _new_page(browser)
+    page.set_default_timeout(90_000)
+    page.goto(f"{app_url}/explain?project={titanic_project}")
+    expect(_title(page)).to_have_text("Explain")
+    expect(page.get_by_text(re.compile("TreeExplainer"))).to_be_visible()
+    page.get_by_role("button", name="Explain this model").click()
+    expect(page.get_by_text("Every row: how each column pushed the output (1)")).to_be_visible(timeout=120_000)
+
+    page.get_by_role("tab", name="One row").click()
+    page.get_by_text("by row number").click()  # the first passenger of the test rows, by row number
+    expect(page.get_by_text("Why this prediction (1)").first).to_be_visible()
+    expect(page.get_by_text("Base value (average output)").first).to_be_visible()
+    page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import uuid
@@ -72,6 +73,17 @@ class Experiments(StoreBase):
     def experiment_evaluation(self, experiment_id: str) -> pd.DataFrame:
         """The experiment's test rows: actual, predicted and class probabilities."""
         return pd.read_parquet(self._experiment_dir(self.get_experiment(experiment_id)) / "evaluation.parquet")
+
+    def save_experiment_file(self, experiment_id: str, name: str, data: bytes) -> None:
+        """Keep a file computed later for an experiment (e.g. its explanation), replacing an older one."""
+        if not re.fullmatch(r"[\w.-]+", name) or name in ("model.skops", "evaluation.parquet"):
+            raise ValueError(f"not an extra experiment file name: {name!r}")
+        atomic_write(self._experiment_dir(self.get_experiment(experiment_id)) / name, data)
+
+    def experiment_file(self, experiment_id: str, name: str) -> bytes | None:
+        """A file kept with save_experiment_file(), or None."""
+        path = self._experiment_dir(self.get_experiment(experiment_id)) / name
+        return path.read_bytes() if path.is_file() else None
 
     def choose_experiment(self, project_id: str, experiment_id: str) -> None:
         """Mark an experiment as the project's chosen model (one at a time)."""

@@ -75,6 +75,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/explore.py", "page.explore.title", ":material/insights:"),
     ("pages/model.py", "page.model.title", ":material/model_training:"),
     ("pages/results.py", "page.results.title", ":material/leaderboard:"),
+    ("pages/explain.py", "page.explain.title", ":material/psychology:"),
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),
     ("pages/export.py", "page.export.title", ":material/ios_share:"),
 ]

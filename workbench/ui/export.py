@@ -8,6 +8,7 @@ import zipfile
 
 import streamlit as st
 
+from workbench.experiments import explanation_of
 from workbench.export import about_dataset, build_bundle
 from workbench.i18n import get_language, t
 from workbench.replay import export_project
@@ -25,10 +26,13 @@ CONTENTS = {
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _bundle(home: str, experiment_id: str, lang: str) -> bytes:
+def _bundle(home: str, experiment_id: str, lang: str, explained: bool = False) -> bytes:
     store = Store(home)
     experiment = store.get_experiment(experiment_id)
     about, frame = {"trained_at": experiment.created_at[:19]}, None
+    stored = explanation_of(store, experiment_id) if explained else None
+    if stored:
+        about["importances"] = [(str(k), float(v)) for k, v in stored[0].importance(0).items()]
     try:
         dataset = store.get_dataset(experiment.dataset_id)
         frame = store.load_frame(dataset.id)
@@ -41,7 +45,8 @@ def _bundle(home: str, experiment_id: str, lang: str) -> bytes:
 def bundle_view(ctx: PageContext, experiment: StoredExperiment) -> None:
     """Download the bundle; say what is in it, whether ONNX came out, and how to use it."""
     with st.spinner(t("export.building")):
-        data = _bundle(str(ctx.store.home), experiment.id, get_language())
+        explained = ctx.store.experiment_file(experiment.id, "explanation.json") is not None
+        data = _bundle(str(ctx.store.home), experiment.id, get_language(), explained)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         meta = json.loads(archive.read("schema.json"))

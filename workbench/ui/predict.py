@@ -80,8 +80,7 @@ def file_panel(model: Predictor) -> None:
                        key="download_predictions_xlsx", icon=":material/download:")
 
 
-def _input(name: str, info: dict[str, Any]) -> Any:
-    key = f"whatif_{name}"
+def _input(name: str, info: dict[str, Any], key: str) -> Any:
     if info["kind"] == "number":
         if info.get("integer"):
             return st.number_input(name, value=int(round(info["default"])), step=1, key=key)
@@ -94,16 +93,22 @@ def _input(name: str, info: dict[str, Any]) -> Any:
     return st.selectbox(name, info["levels"] or [""], key=key)
 
 
+def form_inputs(schema: dict[str, dict[str, Any]], prefix: str) -> dict[str, Any]:
+    """One input per training column, in three columns, starting from typical training values."""
+    columns = st.columns(3)
+    values = {}
+    for i, (name, info) in enumerate(schema.items()):
+        with columns[i % 3]:
+            values[name] = _input(name, info, f"{prefix}_{name}")
+    return values
+
+
 def what_if(model: Predictor) -> None:
     """One input per column, starting from typical training values; the prediction follows every change."""
     st.caption(t("predict.what_if_help"))
     inputs, result = st.columns([2, 1])
     with inputs:
-        columns = st.columns(3)
-        values = {}
-        for i, (name, info) in enumerate(model.schema.items()):
-            with columns[i % 3]:
-                values[name] = _input(name, info)
+        values = form_inputs(model.schema, "whatif")
     predicted, _ = model.predict(pd.DataFrame([values]))
     with result:
         st.metric(t("predict.prediction"), str(predicted["prediction"].iloc[0]))
