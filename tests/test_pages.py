@@ -605,3 +605,41 @@ def test_explain_page_for_a_model_agnostic_multiclass_case(workspace):
     at.selectbox(key="explain_class").set_value(2).run()
     _no_failure(at)
     assert "(Gentoo)" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
+
+
+AUTOML = "pages/automl.py"
+
+
+def test_automl_page_starts_a_search_shows_progress_and_stops_with_the_best(workspace):
+    import time
+
+    from workbench.experiments import automl_progress
+
+    at = _run(AUTOML)
+    _no_failure(at)
+    assert at.title[0].value == "AutoML" and at.selectbox(key="automl_target").value == "survived"
+    assert at.selectbox(key="automl_metric_binary").value == "roc_auc"
+    at.button(key="automl_start").click().run()
+    _no_failure(at)
+    store = Store(workspace)
+    project = store.list_projects()[0]
+    deadline = time.monotonic() + 90
+    while (automl_progress(store.list_jobs(project.id)[0]) or {}).get("evaluated", 0) < 3:
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.5)
+    at.run()
+    _no_failure(at)
+    assert any(m.label == "Pipelines tried" for m in at.metric)
+    job = store.list_jobs(project.id)[0]
+    at.button(key=f"automl_cancel_{job['id']}").click().run()
+    _wait_for_jobs(workspace)
+    at.run()
+    _no_failure(at)
+    assert any(s.value.startswith("Done") for s in at.success)
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Best score so far" in specs and "Score against complexity" in specs
+    [experiment] = store.list_experiments(project.id)
+    assert experiment.record["automl"]["stopped_early"]
+    at.switch_page(RESULTS).run()
+    _no_failure(at)
+    assert any("model = " in c.value for c in at.code)

@@ -284,3 +284,41 @@ def learning_curve(curve: pd.DataFrame, metric: str) -> go.Figure:
                                  line=dict(color=colour)))
     fig.update_layout(xaxis_title=t("chart.training_rows"), yaxis_title=metric)
     return _finish(fig, t("chart.learning_curve"), False)
+
+
+def best_over_time(timeline: list[tuple[float, float]], elapsed: float, metric: str) -> go.Figure:
+    """The best cross-validated score found so far, as a step line over the search's seconds."""
+    xs = [x for x, _ in timeline] + ([elapsed] if timeline else [])
+    ys = [y for _, y in timeline] + ([timeline[-1][1]] if timeline else [])
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", line=dict(shape="hv", color=COLOUR)))
+    fig.update_layout(xaxis_title=t("chart.seconds"), yaxis_title=metric)
+    return _finish(fig, t("chart.best_over_time"), False, height=320)
+
+
+def pareto_front(board: pd.DataFrame, metric: str, lower_is_better: bool) -> go.Figure:
+    """Every pipeline's score against its number of steps; the Pareto front (no simpler pipeline scores as
+    well) is drawn as a line."""
+    front = pareto(board, lower_is_better)
+    fig = go.Figure([
+        go.Scatter(x=board["complexity"], y=board["score"], mode="markers", text=board["name"],
+                   marker=dict(color=[COLOUR if s == "tpot" else "#F58518" for s in board["source"]], size=8,
+                               opacity=0.7), name=t("chart.pipelines"), hoverinfo="text+y"),
+        go.Scatter(x=front["complexity"], y=front["score"], mode="lines+markers", line=dict(shape="hv", color="red"),
+                   name=t("chart.pareto")),
+    ])
+    fig.update_layout(xaxis_title=t("chart.complexity"), yaxis_title=metric)
+    return _finish(fig, t("chart.pareto_title"), False, height=340)
+
+
+def pareto(board: pd.DataFrame, lower_is_better: bool) -> pd.DataFrame:
+    """The rows no other row beats on both score and complexity (fewer steps), simplest first."""
+    if board.empty:
+        return board
+    sign = -1.0 if lower_is_better else 1.0
+    best_by_size = board.assign(_s=sign * board["score"]).sort_values(["complexity", "_s"], ascending=[True, False])
+    rows, best = [], -np.inf
+    for _, row in best_by_size.drop_duplicates("complexity").iterrows():
+        if row["_s"] > best:
+            rows.append(row)
+            best = row["_s"]
+    return pd.DataFrame(rows).drop(columns="_s")

@@ -34,6 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--recipe", help=t("cli.clean.recipe"))
     train.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
     train.add_argument("--out", required=True, help=t("cli.train.out"))
+    automl = commands.add_parser("automl", help=t("cli.automl.help"), description=t("cli.automl.help"))
+    automl.add_argument("--data", required=True, help=t("cli.clean.data"))
+    automl.add_argument("--target", required=True, help=t("cli.train.target"))
+    automl.add_argument("--minutes", type=float, required=True, help=t("cli.automl.minutes"))
+    automl.add_argument("--metric", help=t("cli.automl.metric"))
+    automl.add_argument("--preset", choices=["fast", "linear", "trees", "full"], default="fast",
+                        help=t("automl.preset_help"))
+    automl.add_argument("--task", choices=["binary", "multiclass", "regression"], help=t("cli.train.task"))
+    automl.add_argument("--recipe", help=t("cli.clean.recipe"))
+    automl.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
+    automl.add_argument("--out", required=True, help=t("cli.train.out"))
     explain = commands.add_parser("explain", help=t("cli.explain.help"), description=t("cli.explain.help"))
     explain.add_argument("--bundle", required=True, help=t("cli.explain.bundle"))
     explain.add_argument("--data", required=True, help=t("cli.explain.data"))
@@ -116,6 +127,62 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _automl(args: argparse.Namespace) -> int:
+    import threading
+    import time
+
+    from workbench.automl import METRICS, AutoMLSettings, Search, dask_client, final_settings, pipeline_code
+    from workbench.experiments import record_of
+    from workbench.export import about_dataset, build_bundle
+    from workbench.io import read_table
+    from workbench.modelfile import dump_pipeline
+    from workbench.recipe import Recipe
+    from workbench.tasks import check_target, propose_task
+    from workbench.training import default_folds, train_experiment
+
+    data = _read_bytes(Path(args.data))
+    recipe_text = _read_bytes(Path(args.recipe)) if args.recipe else b""
+    if data is None or recipe_text is None:
+        return 2
+    frame, _ = read_table(data, Path(args.data).name)
+    if args.target not in frame.columns:
+        raise UserError("target.missing_column", column=args.target)
+    recipe = Recipe.from_json(recipe_text.decode("utf-8", errors="replace")) if recipe_text else Recipe()
+    recipe.check_columns(frame)
+    task = args.task or propose_task(frame[args.target]).task
+    if args.metric and args.metric not in METRICS[task]:
+        raise UserError("cli.automl.unknown_metric", metric=args.metric, metrics=", ".join(METRICS[task]))
+    check = check_target(frame, args.target, task)
+    if not check.ok:
+        raise UserError(check.errors[0].key, **check.errors[0].params)
+    if not 0 < args.minutes <= 60:
+        raise UserError("cli.automl.bad_minutes")
+    settings = AutoMLSettings(args.target, task, args.metric or "", args.minutes, args.preset,
+                              default_folds(len(frame)), args.seed)
+    search = Search(frame, recipe, settings, client=dask_client(), n_jobs=os.cpu_count() or 1)
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.update(best=search.run()), daemon=True)
+    runner.start()
+    while runner.is_alive():
+        runner.join(5.0)
+        p = search.progress()
+        print(t("cli.automl.progress", elapsed=round(p.elapsed), evaluated=p.evaluated, failures=p.failures,
+                best="—" if p.best is None else f"{p.best:.4f}"), file=sys.stderr, flush=True)
+    if "best" not in outcome:
+        raise UserError("automl.nothing_found")
+    final, model = final_settings(settings, outcome["best"])
+    experiment = train_experiment(frame, recipe, final, model)
+    about = about_dataset(Path(args.data).stem, Path(args.data).name, frame)
+    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment), about, frame))
+    print(json.dumps({"winner": outcome["best"].name, "found_by": outcome["best"].source, "task": task,
+                      "metric": settings.score_metric, "cv_score": outcome["best"].score,
+                      "seconds": round(time.perf_counter() - search._start, 1), "test_rows": experiment.n_test,
+                      "metrics": experiment.metrics, "baseline": experiment.baseline,
+                      "code": pipeline_code(experiment.pipeline.steps[-1][1]), "bundle": args.out},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
 def _explain(args: argparse.Namespace) -> int:
     from workbench.explain import BACKGROUND_ROWS, explain
     from workbench.export import read_bundle
@@ -162,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"read": _read, "clean": _clean, "train": _train, "replay": _replay,
-                "explain": _explain}[args.command](args)
+                "explain": _explain, "automl": _automl}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2

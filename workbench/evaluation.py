@@ -23,7 +23,13 @@ METRIC_KEYS = {
     "log_loss": "metric.log_loss", "mae": "metric.mae", "rmse": "metric.rmse", "r2": "metric.r2",
     "mape": "metric.mape",
 }
-CV_SCORING = {"roc_auc": "roc_auc", "balanced_accuracy": "balanced_accuracy", "rmse": "neg_root_mean_squared_error"}
+CV_SCORING = {"roc_auc": "roc_auc", "balanced_accuracy": "balanced_accuracy", "rmse": "neg_root_mean_squared_error",
+              "log_loss": "neg_log_loss", "mae": "neg_mean_absolute_error", "r2": "r2"}
+
+
+def cv_sign(metric: str) -> float:
+    """-1 for scikit-learn scorers that negate the metric (errors), so that scores read as the metric."""
+    return -1.0 if CV_SCORING[metric].startswith("neg_") else 1.0
 
 
 def predict_with_threshold(proba: np.ndarray, classes: np.ndarray, threshold: float) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
 from concurrent.futures import Future
 from dataclasses import asdict, replace
 from typing import Any, Callable
@@ -43,9 +45,9 @@ def record_of(experiment: Experiment) -> dict[str, Any]:
 
 
 def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_version: int,
-                    experiment: Experiment) -> StoredExperiment:
-    """Write a finished training run to the store."""
-    return store.add_experiment(project_id, dataset_id, recipe_version, record_of(experiment),
+                    experiment: Experiment, extra: dict[str, Any] | None = None) -> StoredExperiment:
+    """Write a finished training run to the store (with `extra` record entries, e.g. the AutoML search)."""
+    return store.add_experiment(project_id, dataset_id, recipe_version, {**record_of(experiment), **(extra or {})},
                                 dump_pipeline(experiment.pipeline), evaluation_frame(experiment))
 
 
@@ -177,7 +179,7 @@ def learning(store: Store, project_id: str, experiment_id: str) -> Callable:
         ctx.report(0.0, "job.learning")
         frame = store.load_frame(stored.dataset_id)
         recipe = Recipe.from_json(stored.record["recipe"]) if stored.record.get("recipe") else Recipe()
-        curve = learning_curve_data(frame, recipe, settings_of(stored))
+        curve = learning_curve_data(frame, recipe, settings_of(stored), model=automl_model(store, stored))
         return {"experiment": experiment_id, "curve": curve.to_dict("list")}
 
     return work
@@ -206,6 +208,17 @@ def test_and_training_rows(store: Store, stored: StoredExperiment) -> tuple[pd.D
     rows = set(store.experiment_evaluation(stored.id)["row"])
     is_test = frame.index.astype(str).isin(rows)
     return frame[is_test], frame[~is_test & frame[target].notna()]
+
+
+def automl_model(store: Store, stored: StoredExperiment) -> Any:
+    """The (unfitted) model step of an AutoML experiment, which the catalogue cannot rebuild; None otherwise."""
+    from sklearn.base import clone
+
+    from workbench.models import AUTOML
+
+    if stored.record["settings"]["model_id"] != AUTOML:
+        return None
+    return clone(pipeline_of(store, stored.id).steps[-1][1])
 
 
 def explanation_job(store: Store, project_id: str, experiment_id: str) -> Callable:
@@ -247,10 +260,71 @@ def explanation_of(store: Store, experiment_id: str) -> tuple[Any, pd.DataFrame]
     return explanation, importance
 
 
+def automl_job(store: Store, project_id: str, dataset_id: str, settings: Any) -> Callable:
+    """Job work: an AutoML search (automl.Search) whose live progress is kept in the job's result, then the
+    winner trained and saved as an experiment. A cancel ends the search and keeps the best found so far."""
+    from workbench.automl import Search, dask_client, final_settings, pipeline_code
+
+    def work(ctx: JobContext) -> dict:
+        frame, recipe, version = _inputs(store, project_id, dataset_id)
+        search = Search(frame, recipe, settings, client=dask_client(), n_jobs=os.cpu_count() or 1)
+        outcome: dict[str, Any] = {}
+        runner = threading.Thread(target=lambda: outcome.update(_run_search(search)), name="workbench-automl",
+                                  daemon=True)
+        runner.start()
+        while runner.is_alive():
+            runner.join(1.0)
+            if ctx.cancelled():
+                search.cancel()
+            _publish(store, ctx.job_id, search, settings)
+        _publish(store, ctx.job_id, search, settings)
+        if "error" in outcome:
+            raise outcome["error"]
+        best = outcome["best"]
+        store.update_job(ctx.job_id, message=json.dumps({"key": "job.automl_training", "params": {}}))
+        final, model = final_settings(settings, best)
+        experiment = train_experiment(frame, recipe, final, model)
+        snapshot = asdict(search.progress())
+        extra = {"automl": {"source": best.source, "name": best.name, "cv_score": best.score,
+                            "metric": settings.score_metric, "minutes": settings.minutes, "preset": settings.preset,
+                            "code": pipeline_code(experiment.pipeline.steps[-1][1]), "evaluated": snapshot["evaluated"],
+                            "failures": snapshot["failures"], "timeline": snapshot["timeline"],
+                            "leaderboard": snapshot["leaderboard"], "stopped_early": search.cancelled}}
+        saved = save_experiment(store, project_id, dataset_id, version, experiment, extra)
+        return {"experiments": [saved.id], "progress": snapshot, "winner": best.name, "source": best.source}
+
+    return work
+
+
+def _run_search(search: Any) -> dict[str, Any]:
+    try:
+        return {"best": search.run()}
+    except BaseException as exc:  # handed back to the job thread, which reports it
+        return {"error": exc}
+
+
+def _publish(store: Store, job_id: str, search: Any, settings: Any) -> None:
+    """The search's progress as the job's progress, message and (running) result."""
+    progress = search.progress()
+    share = min(0.99, progress.elapsed / max(1.0, settings.minutes * 60))
+    best = None if progress.best is None else round(progress.best, 4)
+    store.update_job(job_id, progress=share, result=json.dumps({"progress": asdict(progress)}, default=float),
+                     message=json.dumps({"key": "job.automl", "params": {"evaluated": progress.evaluated,
+                                                                          "best": best}}))
+
+
+def automl_progress(job: dict) -> dict[str, Any] | None:
+    """The live (or final) progress an AutoML job published."""
+    if not job.get("result"):
+        return None
+    return json.loads(job["result"]).get("progress")
+
+
 # ---------------------------------------------------------------- starting jobs, and starting them again
 
 JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
     "train": train_several, "tune": tune, "suggest": suggest, "learning": learning, "explain": explanation_job,
+    "automl": automl_job,
 }
 
 
@@ -270,8 +344,12 @@ def restart(store: Store, job_id: str) -> tuple[str, Future]:
 
 
 def _encode(value: Any) -> Any:
+    from workbench.automl import AutoMLSettings
+
     if isinstance(value, Settings):
         return {"__settings__": asdict(value)}
+    if isinstance(value, AutoMLSettings):
+        return {"__automl__": asdict(value)}
     if isinstance(value, dict):
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -283,6 +361,10 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"__settings__"}:
             return settings_from(value["__settings__"])
+        if set(value) == {"__automl__"}:
+            from workbench.automl import AutoMLSettings
+
+            return AutoMLSettings(**value["__automl__"])
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]

@@ -27,6 +27,11 @@ TRUSTED: frozenset[str] = frozenset({
     "sklearn.metrics._dist_metrics.EuclideanDistance64",  # k-nearest neighbours keep a search tree
     "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",  # pipelines an AutoML search found
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.metrics._dist_metrics.ChebyshevDistance64",
+    "sklearn.feature_selection._univariate_selection.f_classif",
+    "sklearn.feature_selection._univariate_selection.f_regression",
 } | {f"workbench.transformers.{name}" for name, obj in vars(transformers).items()
      if inspect.isclass(obj) and obj.__module__ == transformers.__name__})
 

@@ -166,12 +166,15 @@ def models_for(task: str) -> list[ModelSpec]:
     return sorted((m for m in CATALOGUE.values() if task in m.tasks), key=lambda m: (not m.baseline, m.id))
 
 
+AUTOML = "automl"  # the model id of a pipeline an AutoML search found (not a catalogue entry)
+
+
 def i18n_keys() -> set[str]:
     """Catalogue keys of every model name, hyperparameter label and help."""
-    keys = {f"model.{m}" for m in CATALOGUE}
+    keys = {f"model.{m}" for m in CATALOGUE} | {f"model.{AUTOML}"}
     for spec in CATALOGUE.values():
         keys |= {f"hp.{p.name}" for p in spec.params} | {f"hp.{p.name}.help" for p in spec.params}
     return keys
 
 
-__all__ = ["CATALOGUE", "DEFAULT_MODEL", "HyperParam", "ModelSpec", "i18n_keys", "models_for"]
+__all__ = ["AUTOML", "CATALOGUE", "DEFAULT_MODEL", "HyperParam", "ModelSpec", "i18n_keys", "models_for"]

@@ -22,6 +22,7 @@ import workbench
 from workbench.errors import UserError
 from workbench.experiments import save_experiment, settings_from
 from workbench.io import ReadReport, read_table
+from workbench.models import AUTOML
 from workbench.recipe import Recipe
 from workbench.store import Store
 from workbench.training import train_experiment
@@ -114,9 +115,11 @@ def replay(data: bytes, store: Store, report: Any = None) -> tuple[str, list[Rep
             frames[d["id"]] = frame
             ids[d["id"]] = store.add_dataset(project.id, d["name"], raw, d["filename"], frame, read_report).id
     results = []
-    for i, e in enumerate(manifest["experiments"]):
+    # an AutoML pipeline is not rebuilt from settings (the search is not repeated): it is left out
+    replayable = [e for e in manifest["experiments"] if e["record"]["settings"]["model_id"] != AUTOML]
+    for i, e in enumerate(replayable):
         if report:
-            report(i / max(1, len(manifest["experiments"])), e["record"]["settings"]["model_id"])
+            report(i / max(1, len(replayable)), e["record"]["settings"]["model_id"])
         record = e["record"]
         recipe_text = record.get("recipe") or Recipe().to_json()
         version = store.save_recipe(project.id, recipe_text)

@@ -37,6 +37,7 @@ from workbench.evaluation import (
     LOWER_IS_BETTER,
     PRIMARY,
     classification_metrics,
+    cv_sign,
     predict_with_threshold,
     regression_metrics,
 )
@@ -63,14 +64,19 @@ def preparation(scaled: bool) -> ColumnTransformer:
 
 
 def build_pipeline(recipe: Recipe, model_id: str, task: str, params: dict[str, Any] | None = None,
-                   seed: int = 0, balanced: bool = False) -> Pipeline:
-    """The whole pipeline, unfitted: raw columns in, prediction out."""
-    spec = CATALOGUE[model_id]
+                   seed: int = 0, balanced: bool = False, model: Any = None) -> Pipeline:
+    """The whole pipeline, unfitted: raw columns in, prediction out. `model` (an unfitted estimator, e.g. a
+    pipeline an AutoML search found) replaces the catalogue model; it brings its own scaling."""
+    if model is None:
+        spec = CATALOGUE[model_id]
+        model, scaled = spec.estimator(task, params, seed, balanced), spec.scaled
+    else:
+        model, scaled = clone(model), False
     return Pipeline([
         ("recipe", recipe.to_sklearn()),
         ("ready", ModelReady()),
-        ("prepare", preparation(spec.scaled)),
-        ("model", spec.estimator(task, params, seed, balanced)),
+        ("prepare", preparation(scaled)),
+        ("model", model),
     ])
 
 
@@ -203,21 +209,22 @@ def _training_rows(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> tupl
     return train, data.loc[test_index]
 
 
-def cross_validate_params(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> float:
-    """Mean cross-validated primary score of `settings` on the training rows (the test rows stay unseen)."""
+def cross_validate_params(df: pd.DataFrame, recipe: Recipe, settings: Settings, scoring: str | None = None) -> float:
+    """Mean cross-validated score of `settings` on the training rows (the test rows stay unseen), on the task's
+    primary metric or `scoring` (a key of CV_SCORING)."""
     train, _ = _training_rows(df, recipe, settings)
     pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
                               settings.balanced)
-    primary = PRIMARY[settings.task]
+    metric = scoring or PRIMARY[settings.task]
     with threadpool_limits(limits=1):
         scores = cross_val_score(pipeline, train.drop(columns=[settings.target]), train[settings.target],
-                                 cv=cv_splitter(settings.task, settings.split), scoring=CV_SCORING[primary],
+                                 cv=cv_splitter(settings.task, settings.split), scoring=CV_SCORING[metric],
                                  error_score=np.nan)
-    scores = -scores if primary == "rmse" else scores
+    scores = cv_sign(metric) * scores
     return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
 
 
-def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Experiment:
+def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings, model: Any = None) -> Experiment:
     """Split, cross-validate on the training rows, fit, and score on the untouched test rows.
 
     Row steps of the recipe clean the training rows only; the pipeline (recipe
@@ -229,12 +236,12 @@ def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> Ex
     X_test, y_test = test.drop(columns=[settings.target]), test[settings.target]
 
     pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
-                              settings.balanced)
+                              settings.balanced, model)
     primary = PRIMARY[settings.task]
     with threadpool_limits(limits=1):
         pipeline, cv_scores = _fit_and_cross_validate(pipeline, X_train, y_train, settings, primary)
         baseline = build_pipeline(recipe, "dummy", settings.task, seed=settings.split.seed).fit(X_train, y_train)
-    cv = [float(-s) if primary == "rmse" else float(s) for s in cv_scores]
+    cv = [cv_sign(primary) * float(s) for s in cv_scores]
     scored, base, predictions, proba, classes = _score(pipeline, baseline, X_test, y_test, settings)
     return Experiment(
         settings=settings, metrics=scored, baseline=base, cv_scores=cv, primary=primary, classes=classes,
@@ -300,20 +307,20 @@ def propose_model(df: pd.DataFrame, recipe: Recipe, settings: Settings,
 
 
 def learning_curve_data(df: pd.DataFrame, recipe: Recipe, settings: Settings,
-                        sizes: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)) -> pd.DataFrame:
+                        sizes: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0), model: Any = None) -> pd.DataFrame:
     """Training and validation score (mean, sd over the CV folds) by number of training rows."""
     from sklearn.model_selection import learning_curve
 
     train, _ = _training_rows(df, recipe, settings)
     pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
-                              settings.balanced)
+                              settings.balanced, model)
     primary = PRIMARY[settings.task]
     cv = cv_splitter(settings.task, replace(settings.split, repeats=1))
     with threadpool_limits(limits=1):
         rows, fit_scores, valid_scores = learning_curve(
             pipeline, train.drop(columns=[settings.target]), train[settings.target], train_sizes=list(sizes), cv=cv,
             scoring=CV_SCORING[primary], shuffle=True, random_state=settings.split.seed, error_score=np.nan)
-    sign = -1.0 if primary == "rmse" else 1.0
+    sign = cv_sign(primary)
     fit_scores, valid_scores = sign * fit_scores, sign * valid_scores
     return pd.DataFrame({"rows": rows, "train_mean": np.nanmean(fit_scores, axis=1),
                          "train_sd": np.nanstd(fit_scores, axis=1), "valid_mean": np.nanmean(valid_scores, axis=1),

@@ -74,6 +74,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/clean.py", "page.clean.title", ":material/cleaning_services:"),
     ("pages/explore.py", "page.explore.title", ":material/insights:"),
     ("pages/model.py", "page.model.title", ":material/model_training:"),
+    ("pages/automl.py", "page.automl.title", ":material/rocket_launch:"),
     ("pages/results.py", "page.results.title", ":material/leaderboard:"),
     ("pages/explain.py", "page.explain.title", ":material/psychology:"),
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),

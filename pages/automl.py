@@ -1,0 +1,15 @@
+"""AutoML: press one button and watch a search find a pipeline, starting from strong defaults."""
+
+import streamlit as st
+
+from workbench import ui
+from workbench.i18n import t
+from workbench.ui import automl as automl_ui
+from workbench.ui.data import load_frame
+
+ctx = ui.page_setup("page.automl.title")
+with ui.guard():
+    dataset = ui.require_dataset(ctx)
+    st.caption(t("automl.intro"))
+    automl_ui.form(ctx, dataset, load_frame(str(ctx.store.home), dataset.id))
+    automl_ui.live(ctx)

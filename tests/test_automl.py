@@ -1,0 +1,188 @@
+"""AutoML with tiny budgets: portfolio first, budget and cancel honoured, leaderboard kept, the winner an
+ordinary experiment (explained, exported, predicted in a fresh process), and a search on a real Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tests.conftest import sample_bytes
+from workbench import jobs
+from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, pipeline_code, simplify
+from workbench.experiments import automl_progress, start
+from workbench.io import read_table
+from workbench.recipe import Recipe
+from workbench.store import Store
+
+
+def _titanic() -> pd.DataFrame:
+    return read_table(sample_bytes("titanic.csv"), "titanic.csv")[0].drop(columns=["alive"])
+
+
+def test_the_portfolio_gives_a_result_before_tpot_finishes_anything():
+    search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.4, preset="fast", folds=3))
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.update(best=search.run()))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while search.progress().best is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    first = search.progress()
+    assert first.best is not None and all(row["source"] == "portfolio" for row in first.leaderboard)
+    runner.join(120)
+    final = search.progress()
+    assert {row["source"] for row in final.leaderboard} == {"portfolio", "tpot"}  # TPOT did search after it
+    assert final.evaluated >= 4 and result["best"].score == pytest.approx(final.best)
+    assert final.elapsed <= 0.4 * 60 + MARGIN_S
+
+
+def _wait(store: Store, job_id: str, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    while store.get_job(job_id)["status"] in jobs.ACTIVE and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return store.get_job(job_id)
+
+
+def test_an_automl_job_honours_its_budget_and_saves_an_ordinary_experiment(store, tmp_path):
+    from workbench.experiments import explanation_of, pipeline_of
+    from workbench.export import build_bundle
+    from workbench.samples import add_sample
+
+    project = store.create_project("automl")
+    dataset = add_sample(store, project.id, "penguins")
+    settings = AutoMLSettings("species", "multiclass", "balanced_accuracy", minutes=0.4, preset="trees", folds=3)
+    began = time.monotonic()
+    job_id, _ = start(store, project.id, "automl", dataset_id=dataset.id, settings=settings)
+    job = _wait(store, job_id)
+    assert job["status"] == "done", job["message"]
+    assert time.monotonic() - began <= 0.4 * 60 + MARGIN_S  # the search and the winner's training
+
+    again = Store(store.home).get_job(job_id)  # as after a restart: the result is kept in the store
+    progress = automl_progress(again)
+    assert progress["evaluated"] >= 4 and len(progress["leaderboard"]) >= 3 and progress["timeline"]
+    [experiment] = store.list_experiments(project.id)
+    automl = experiment.record["automl"]
+    assert automl["leaderboard"] == progress["leaderboard"] and "model = " in automl["code"]
+    assert experiment.record["metrics"]["balanced_accuracy"] > 0.9
+
+    # an AutoML experiment is explained and exported like any other
+    job_id, future = start(store, project.id, "explain", experiment_id=experiment.id)
+    future.result(timeout=300)
+    assert explanation_of(store, experiment.id) is not None
+    bundle = tmp_path / "bundle"
+    zipfile.ZipFile(__import__("io").BytesIO(build_bundle(store.experiment_model(experiment.id),
+                                                          experiment.record))).extractall(bundle)
+    frame = store.load_frame(dataset.id).drop(columns=["species"])
+    frame.to_csv(bundle / "in.csv", index=False)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "predict.py", "in.csv", "out.csv"], cwd=bundle, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    out = pd.read_csv(bundle / "out.csv", encoding="utf-8-sig")
+    pipeline = pipeline_of(store, experiment.id)
+    rows = read_table((bundle / "in.csv").read_bytes(), "in.csv")[0]
+    assert list(out["prediction"]) == list(pipeline.predict(rows))
+    probability = [c for c in out.columns if c.startswith("probability_")]
+    assert np.abs(out[probability].to_numpy() - pipeline.predict_proba(rows)).max() <= 1e-9
+
+
+def test_cancel_ends_the_search_within_seconds_and_keeps_the_best(store):
+    from workbench.samples import add_sample
+
+    project = store.create_project("cancel")
+    dataset = add_sample(store, project.id, "titanic")
+    recipe = Recipe()
+    store.save_recipe(project.id, recipe.to_json())
+    settings = AutoMLSettings("survived", "binary", minutes=5, preset="full", folds=3)
+    job_id, _ = start(store, project.id, "automl", dataset_id=dataset.id, settings=settings)
+    deadline = time.monotonic() + 120
+    while (automl_progress(store.get_job(job_id)) or {}).get("evaluated", 0) < 5 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    jobs.cancel(store, job_id)
+    asked = time.monotonic()
+    job = _wait(store, job_id)
+    assert job["status"] == "done" and time.monotonic() - asked <= 10 + MARGIN_S
+    [experiment] = store.list_experiments(project.id)
+    assert experiment.record["automl"]["stopped_early"]
+    assert automl_progress(job)["elapsed"] < 120
+
+
+def test_tpots_no_op_steps_are_removed_and_the_code_rebuilds_the_model():
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from tpot.builtin_modules import Passthrough, SkipTransformer
+
+    found = Pipeline([("scale", StandardScaler()), ("p", Passthrough()),
+                      ("u", FeatureUnion([("skip", SkipTransformer()), ("pass", Passthrough())])),
+                      ("model", LogisticRegression(C=np.float64(0.5), penalty=np.str_("l2")))])
+    plain = simplify(found)
+    assert [type(s).__name__ for _, s in plain.steps] == ["StandardScaler", "LogisticRegression"]
+    assert complexity(found) == complexity(plain) == 2
+    namespace: dict = {}
+    exec(pipeline_code(plain), namespace)  # our own generated code, in a test
+    rebuilt = namespace["model"]
+    assert repr(clone(rebuilt)) == repr(clone(plain)) and rebuilt.steps[-1][1].C == 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_search_runs_on_a_separate_dask_scheduler_and_worker(tmp_path):
+    from distributed import Client, get_task_stream
+
+    port = _free_port()
+    bin_dir = os.path.dirname(sys.executable)
+    dask = os.path.join(bin_dir, "dask")
+    logs = open(tmp_path / "dask.log", "wb")
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], stdout=logs, stderr=subprocess.STDOUT, cwd=tmp_path)
+    worker = subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--nworkers", "1",
+                               "--no-dashboard", "--memory-limit", "2GiB"], stdout=logs, stderr=subprocess.STDOUT,
+                              cwd=tmp_path)
+    try:
+        client = Client(f"tcp://127.0.0.1:{port}", timeout=60)
+        client.wait_for_workers(1, timeout=60)
+        search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.4, preset="fast",
+                                                             folds=3), client=client)
+        with get_task_stream(client) as stream:
+            search.run()
+        assert any(row["source"] == "tpot" for row in search.progress().leaderboard)
+        assert len(stream.data) > 0  # pipelines were evaluated by the worker process
+        client.close()
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(30)
+    assert "Starting worker" in (tmp_path / "dask.log").read_text(errors="replace")
+
+
+def test_automl_command_prints_progress_and_writes_a_bundle(tmp_path):
+    from tests.conftest import ROOT, SAMPLES
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "workbench", "automl", "--data", str(SAMPLES / "penguins.csv"),
+                             "--target", "species", "--minutes", "0.3", "--out", str(tmp_path / "b.zip")],
+                            env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["metrics"]["balanced_accuracy"] > 0.9 and "pipelines tried" in result.stderr
+    assert "predict.py" in zipfile.ZipFile(tmp_path / "b.zip").namelist()
+    bad = subprocess.run([sys.executable, "-m", "workbench", "automl", "--data", str(SAMPLES / "penguins.csv"),
+                          "--target", "species", "--minutes", "0.3", "--metric", "rmse", "--out",
+                          str(tmp_path / "c.zip")], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert bad.returncode == 2 and "no metric 'rmse'" in bad.stderr

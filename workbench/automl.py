@@ -1,0 +1,406 @@
+"""AutoML: a portfolio of strong catalogue defaults first, then a TPOT search beyond them, within a budget.
+
+    portfolio (seconds)  ->  TPOT on Dask (the rest of the budget)  ->  best validated candidate  ->  experiment
+
+Every candidate is scored by the same cross-validation folds on the training
+rows, so a portfolio model and a TPOT pipeline compete on equal terms, and a
+usable result exists before TPOT finishes anything. TPOT searches on the
+model-ready features (the recipe, ModelReady and the preparation, fitted on the
+training rows); the winner is then trained like any hand-picked model, from the
+raw columns, and saved as an ordinary experiment with its Python code.
+
+TPOT has no progress callback or stop button: a watcher reads its population
+while it runs (pipelines evaluated, failures, best score over time), and on
+cancel or at the deadline tells the evolver its time is up, which ends the
+search within seconds and keeps what was found.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, cv_sign
+from workbench.models import AUTOML
+from workbench.recipe import Recipe
+from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION
+from workbench.training import Settings, Split, _training_rows, cross_validate_params, cv_splitter, preparation
+
+PORTFOLIO = {BINARY: ("hist_gradient_boosting", "random_forest", "logistic_regression"),
+             "multiclass": ("hist_gradient_boosting", "random_forest", "logistic_regression"),
+             REGRESSION: ("hist_gradient_boosting", "random_forest", "ridge")}
+METRICS = {BINARY: ("roc_auc", "balanced_accuracy", "log_loss"), "multiclass": ("balanced_accuracy", "log_loss"),
+           REGRESSION: ("rmse", "mae", "r2")}
+PRESETS = ("fast", "linear", "trees", "full")
+_MODELS = {
+    "fast": {"c": ["LogisticRegression", "DecisionTreeClassifier", "GaussianNB", "KNeighborsClassifier"],
+             "r": ["DecisionTreeRegressor", "KNeighborsRegressor", "ElasticNetCV", "LinearSVR"]},
+    "trees": {"c": ["ExtraTreesClassifier", "RandomForestClassifier", "HistGradientBoostingClassifier",
+                    "GradientBoostingClassifier", "DecisionTreeClassifier"],
+              "r": ["ExtraTreesRegressor", "RandomForestRegressor", "HistGradientBoostingRegressor",
+                    "GradientBoostingRegressor", "DecisionTreeRegressor"]},
+}
+_MODELS["full"] = {"c": sorted(set(_MODELS["fast"]["c"] + _MODELS["trees"]["c"] + ["SGDClassifier"])),
+                   "r": sorted(set(_MODELS["fast"]["r"] + _MODELS["trees"]["r"] + ["SGDRegressor"]))}
+log = logging.getLogger("workbench.automl")
+MARGIN_S = 15.0  # stated margin over the budget (the final training of the winner)
+
+
+@dataclass(frozen=True)
+class AutoMLSettings:
+    """What the user chose on the AutoML page."""
+
+    target: str
+    task: str
+    metric: str = ""
+    minutes: float = 2.0
+    preset: str = "fast"
+    folds: int = 5
+    seed: int = 42
+
+    @property
+    def score_metric(self) -> str:
+        return self.metric or PRIMARY[self.task]
+
+
+@dataclass
+class Candidate:
+    """One pipeline tried: where it came from, its CV score, size and cost."""
+
+    source: str  # "portfolio" or "tpot"
+    name: str
+    score: float
+    complexity: int
+    seconds: float
+    found_at: float  # seconds into the search
+    estimator: Any = None  # unfitted model step (catalogue id for the portfolio)
+
+    def row(self) -> dict[str, Any]:
+        return {"source": self.source, "name": self.name, "score": self.score, "complexity": self.complexity,
+                "seconds": self.seconds, "found_at": self.found_at}
+
+
+@dataclass
+class Progress:
+    """What the page shows while a search runs."""
+
+    elapsed: float = 0.0
+    remaining: float = 0.0
+    evaluated: int = 0
+    failures: int = 0
+    best: float | None = None
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (seconds, best score so far)
+    leaderboard: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _better(metric: str, a: float, b: float | None) -> bool:
+    return b is None or (a < b if metric in LOWER_IS_BETTER else a > b)
+
+
+def search_space(preset: str, task: str, n_classes: int, n_samples: int, n_features: int, seed: int) -> Any:
+    """A TPOT search space of scikit-learn components only, so the winner is a plain scikit-learn pipeline."""
+    from tpot.config import get_search_space
+    from tpot.search_spaces.pipelines import SequentialPipeline
+
+    kind = "r" if task == REGRESSION else "c"
+    args = dict(n_classes=n_classes, n_samples=n_samples, n_features=n_features, random_state=seed)
+    if preset == "linear":
+        models = ["LogisticRegression", "SGDClassifier", "LinearDiscriminantAnalysis"] if kind == "c" else \
+            ["ElasticNetCV", "LinearSVR", "SGDRegressor", "ARDRegression"]
+        return SequentialPipeline([get_search_space(["StandardScaler", "RobustScaler", "MinMaxScaler"], **args),
+                                   get_search_space(["SelectPercentile", "VarianceThreshold"], **args),
+                                   get_search_space(models, **args)])
+    models = get_search_space(_MODELS[preset][kind], **args)
+    if preset == "full":
+        return SequentialPipeline([get_search_space(["StandardScaler", "RobustScaler", "MinMaxScaler"], **args),
+                                   get_search_space(["SelectPercentile", "VarianceThreshold", "PCA"], **args),
+                                   models])
+    return models
+
+
+# ---------------------------------------------------------------- the pipeline TPOT found, made plain
+
+
+def _is_identity(step: Any) -> bool:
+    name = type(step).__name__
+    if name in ("Passthrough", "SkipTransformer") or step == "passthrough":
+        return True
+    if isinstance(step, FeatureUnion):
+        parts = [s for _, s in step.transformer_list]
+        skipped = [p for p in parts if type(p).__name__ == "SkipTransformer"]
+        kept = [p for p in parts if type(p).__name__ != "SkipTransformer"]
+        return bool(skipped) and all(_is_identity(p) for p in kept) and len(kept) <= 1
+    return False
+
+
+def simplify(estimator: Any) -> Any:
+    """TPOT's pipeline without its no-op steps (Passthrough, SkipTransformer unions); a single remaining step
+    is returned alone."""
+    if isinstance(estimator, Pipeline):
+        steps = [(name, simplify(step)) for name, step in estimator.steps if not _is_identity(step)]
+        if len(steps) == 1:
+            return steps[0][1]
+        return Pipeline(steps)
+    return estimator
+
+
+def complexity(estimator: Any) -> int:
+    """Number of steps (transformers and models) in a pipeline."""
+    if isinstance(estimator, Pipeline):
+        return sum(complexity(step) for _, step in estimator.steps)
+    if isinstance(estimator, FeatureUnion):
+        return sum(complexity(step) for _, step in estimator.transformer_list)
+    return 0 if _is_identity(estimator) else 1
+
+
+def pipeline_code(estimator: Any) -> str:
+    """Python code that rebuilds the (unfitted) estimator: imports, then `model = ...`."""
+    classes: dict[str, str] = {}
+
+    def collect(value: Any) -> None:
+        if isinstance(value, BaseEstimator):
+            module = ".".join(p for p in type(value).__module__.split(".") if not p.startswith("_"))
+            classes[type(value).__name__] = module
+            for inner in value.get_params(deep=False).values():
+                collect(inner)
+        elif isinstance(value, (list, tuple)):
+            for inner in value:
+                collect(inner)
+
+    collect(estimator)
+    imports = sorted(f"from {module} import {name}" for name, module in classes.items())
+    return "\n".join(["import numpy as np", *imports, "", f"model = {estimator.__repr__(N_CHAR_MAX=10**6)}", ""])
+
+
+# ---------------------------------------------------------------- the search
+
+
+def _portfolio(df: pd.DataFrame, recipe: Recipe, settings: AutoMLSettings, start: float,
+               on_candidate: Callable[[Candidate], None], stop: Callable[[], bool]) -> None:
+    split = Split(folds=settings.folds, seed=settings.seed)
+    for model_id in PORTFOLIO[settings.task]:
+        if stop():
+            return
+        began = time.perf_counter()
+        score = cross_validate_params(df, recipe, Settings(settings.target, settings.task, model_id, split=split),
+                                      scoring=settings.score_metric)
+        if np.isfinite(score):
+            on_candidate(Candidate("portfolio", model_id, float(score), 1, time.perf_counter() - began,
+                                   time.perf_counter() - start, model_id))
+
+
+def _tpot_rows(done: pd.DataFrame, objective: str, sign: float, start_wall: float) -> list[Candidate]:
+    """Candidates from TPOT's finished pipelines (scores turned back into the metric's own sign)."""
+    rows = []
+    for _, r in done.iterrows():
+        score = r.get(objective)
+        if score is None or not np.isfinite(score):
+            continue
+        individual = r.get("Individual")
+        try:
+            plain = simplify(individual.export_pipeline())
+        except Exception:  # a pipeline TPOT cannot export is skipped, not fatal
+            continue
+        if not isinstance(plain, BaseEstimator):
+            continue
+        seconds = float(r["Completed Timestamp"] - r["Submitted Timestamp"])
+        name = " → ".join(type(s).__name__ for _, s in plain.steps) if isinstance(plain, Pipeline) else \
+            type(plain).__name__
+        rows.append(Candidate("tpot", name, sign * float(score), complexity(plain), seconds,
+                              float(r["Completed Timestamp"] - start_wall), plain))
+    return rows
+
+
+class Search:
+    """One AutoML search: run() it (in a job); progress() and cancel() may be called from other threads."""
+
+    def __init__(self, df: pd.DataFrame, recipe: Recipe, settings: AutoMLSettings, client: Any = None,
+                 n_jobs: int = 1) -> None:
+        self.n_jobs = n_jobs
+        self.df, self.recipe, self.settings, self.client = df, recipe, settings, for_tpot(client)
+        self.candidates: list[Candidate] = []
+        self.failures = 0
+        self.evaluated = 0
+        self.timeline: list[tuple[float, float]] = []
+        self._seen: set[Any] = set()
+        self.tpot_error: BaseException | None = None
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._start = time.perf_counter()
+        self._start_wall = time.time()
+        self.deadline = self._start + settings.minutes * 60
+
+    def cancel(self) -> None:
+        """Stop at the next check (within a few seconds); what was found so far is kept."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _stop(self) -> bool:
+        return self._cancel.is_set() or time.perf_counter() >= self.deadline
+
+    def _add(self, candidate: Candidate) -> None:
+        with self._lock:
+            best = self.best()
+            self.candidates.append(candidate)
+            if best is None or _better(self.settings.score_metric, candidate.score, best.score):
+                self.timeline.append((candidate.found_at, candidate.score))
+
+    def best(self) -> Candidate | None:
+        metric = self.settings.score_metric
+        best = None
+        for c in self.candidates:
+            if best is None or _better(metric, c.score, best.score):
+                best = c
+        return best
+
+    def progress(self) -> Progress:
+        with self._lock:
+            now = time.perf_counter()
+            best = self.best()
+            board = sorted(self.candidates, key=lambda c: c.score, reverse=self.settings.score_metric
+                           not in LOWER_IS_BETTER)
+            return Progress(now - self._start, max(0.0, self.deadline - now), len(self.candidates) + self.failures,
+                            self.failures, best.score if best else None, list(self.timeline),
+                            [c.row() for c in board[:50]])
+
+    def run(self) -> Candidate:
+        """Portfolio, then TPOT until the deadline (minus a reserve for the final training) or a cancel."""
+        _portfolio(self.df, self.recipe, self.settings, self._start, self._add, self._stop)
+        if not self._stop():
+            self._tpot()
+        best = self.best()
+        if best is None:
+            from workbench.errors import UserError
+
+            raise UserError("automl.nothing_found")
+        return best
+
+    def _tpot(self) -> None:
+        from tpot import TPOTEstimator
+
+        s = self.settings
+        train, _ = _training_rows(self.df, self.recipe, Settings(s.target, s.task, "dummy",
+                                                                   split=Split(folds=s.folds, seed=s.seed)))
+        X, y = train.drop(columns=[s.target]), train[s.target]
+        features = Pipeline([("recipe", self.recipe.to_sklearn()), ("ready", _ready()),
+                             ("prepare", preparation(False))])
+        Z = np.asarray(features.fit_transform(X, y), dtype=float)
+        labels = y.astype(str).to_numpy() if s.task in CLASSIFICATION else y.to_numpy(dtype=float)
+        portfolio_cost = max((c.seconds for c in self.candidates), default=5.0)
+        reserve = min(0.4 * s.minutes * 60, max(5.0, 1.5 * portfolio_cost))
+        minutes = (self.deadline - time.perf_counter() - reserve) / 60
+        if minutes <= 0.05:
+            return
+        space = search_space(s.preset, s.task, int(pd.Series(labels).nunique()), len(Z), Z.shape[1], s.seed)
+        estimator = TPOTEstimator(
+            search_space=space, scorers=[CV_SCORING[s.score_metric]], scorers_weights=[1],
+            classification=s.task in CLASSIFICATION, cv=cv_splitter(s.task, Split(folds=s.folds, seed=s.seed)),
+            max_time_mins=minutes, max_eval_time_mins=max(0.1, min(minutes / 3, 2.0)), n_jobs=self.n_jobs,
+            processes=False, client=self.client, population_size=20, verbose=0, random_state=s.seed)
+
+        def fit() -> None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    estimator.fit(Z, labels)
+            except BaseException as exc:  # logged; the portfolio result still stands
+                self.tpot_error = exc
+                log.warning("TPOT search stopped with an error: %r", exc)
+
+        thread = threading.Thread(target=fit, name="workbench-tpot", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(1.0)
+            self._watch(estimator)
+            if self._stop():
+                _time_up(estimator)
+        self._watch(estimator, final=True)
+
+    def _watch(self, estimator: Any, final: bool = False) -> None:
+        """Take in the pipelines TPOT finished since the last look."""
+        evolver = getattr(estimator, "_evolver_instance", None)
+        population = getattr(getattr(evolver, "population", None), "evaluated_individuals", None)
+        if final and getattr(estimator, "evaluated_individuals", None) is not None:
+            population = estimator.evaluated_individuals
+        if population is None or "Completed Timestamp" not in population:
+            return
+        objective = population.columns[0]
+        keys = list(zip(population["Submitted Timestamp"], population["Completed Timestamp"]))
+        fresh = [key not in self._seen for key in keys]
+        done = population[population["Completed Timestamp"].notna() & np.asarray(fresh, dtype=bool)]
+        if done.empty:
+            return
+        self._seen.update(zip(done["Submitted Timestamp"], done["Completed Timestamp"]))
+        scores = pd.to_numeric(done[objective], errors="coerce")
+        failed = ~np.isfinite(scores.to_numpy(dtype=float))
+        with self._lock:
+            self.failures += int(failed.sum())
+        for candidate in _tpot_rows(done[~failed], objective, cv_sign(self.settings.score_metric),
+                                    self._start_wall):
+            self._add(candidate)
+
+
+def _ready() -> Any:
+    from workbench.transformers import ModelReady
+
+    return ModelReady()
+
+
+def _time_up(estimator: Any) -> None:
+    """Tell TPOT's evolver that its time is up: the generation loop ends and evaluations stop waiting."""
+    evolver = getattr(estimator, "_evolver_instance", None)
+    if evolver is not None:
+        evolver.max_time_mins = 0
+        evolver.scheduled_timeout_time = time.time()
+        evolver.generations = 0
+
+
+def final_settings(settings: AutoMLSettings, best: Candidate) -> tuple[Settings, Any]:
+    """The training settings of the winner, and its model step (None for a catalogue model)."""
+    split = Split(folds=settings.folds, seed=settings.seed)
+    if best.source == "portfolio":
+        return Settings(settings.target, settings.task, best.name, split=split), None
+    return Settings(settings.target, settings.task, AUTOML, split=split), clone(best.estimator)
+
+
+def dask_client() -> Any:
+    """A client of the Dask scheduler named by WORKBENCH_DASK_SCHEDULER, or None (TPOT then starts a local
+    cluster of threads sized to the machine)."""
+    from workbench.settings import get_settings
+
+    address = get_settings().dask_scheduler
+    if not address:
+        return None
+    from distributed import Client
+
+    try:
+        return for_tpot(Client(address, timeout=10))
+    except (OSError, TimeoutError):
+        from workbench.errors import UserError
+
+        raise UserError("automl.no_scheduler", address=address) from None
+
+
+def for_tpot(client: Any) -> Any:
+    """TPOT 1.1 sizes its queue by `client.cluster.workers`, which a client of a remote scheduler lacks:
+    give it a stand-in that lists the scheduler's workers."""
+    if client is not None and client.cluster is None:
+        from types import SimpleNamespace
+
+        from distributed.core import Status
+
+        client.cluster = SimpleNamespace(workers=client.scheduler_info().get("workers", {}) or {"worker": None},
+                                         status=Status.running)
+    return client

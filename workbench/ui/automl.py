@@ -1,0 +1,133 @@
+"""AutoML page widgets: the search form, and the live view of a running or finished search."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench import charts, jobs
+from workbench.automl import METRICS, PRESETS, AutoMLSettings
+from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS, PRIMARY
+from workbench.experiments import automl_progress, start
+from workbench.i18n import t
+from workbench.store import Dataset
+from workbench.tasks import TASKS, check_target, propose_task
+from workbench.training import default_folds
+from workbench.ui.core import PageContext, say, say_note
+from workbench.ui.model import STATUS_KEYS, TASK_KEYS
+
+SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot"}
+PRESET_KEYS = {"fast": "automl.preset.fast", "linear": "automl.preset.linear", "trees": "automl.preset.trees",
+               "full": "automl.preset.full"}
+
+
+def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
+    """Target, task, metric, budget, search space, folds and seed; start the search as a job."""
+    target = st.selectbox(t("model.target"), list(raw.columns), key="automl_target")
+    proposal = propose_task(raw[target])
+    task = st.radio(t("model.task"), list(TASKS), index=list(TASKS).index(proposal.task), horizontal=True,
+                    format_func=lambda k: t(TASK_KEYS[k]), key=f"automl_task_{target}")
+    c1, c2, c3 = st.columns(3)
+    metric = c1.selectbox(t("automl.metric"), list(METRICS[task]), format_func=lambda m: t(METRIC_KEYS[m]),
+                          key=f"automl_metric_{task}")
+    minutes = c2.slider(t("automl.minutes"), 1, 60, 2, key="automl_minutes", help=t("automl.minutes_help"))
+    preset = c3.radio(t("automl.preset"), list(PRESETS), format_func=lambda p: t(PRESET_KEYS[p]),
+                      key="automl_preset", help=t("automl.preset_help"))
+    c4, c5 = st.columns(2)
+    folds = int(c4.number_input(t("model.folds"), 2, 10, default_folds(len(raw)), key="automl_folds"))
+    seed = int(c5.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="automl_seed", help=t("model.seed_help")))
+    check = check_target(raw, target, task, folds)
+    for note in check.errors:
+        st.error(say_note(note), icon=":material/block:")
+    for note in check.warnings:
+        st.warning(say_note(note), icon=":material/warning:")
+    running = bool(jobs.active_jobs(ctx.store, ctx.project.id))
+    if st.button(t("automl.start"), type="primary", disabled=not check.ok or running, key="automl_start",
+                 icon=":material/rocket_launch:"):
+        start(ctx.store, ctx.project.id, "automl", dataset_id=dataset.id,
+              settings=AutoMLSettings(target, task, metric, float(minutes), preset, folds, seed))
+        st.rerun()
+    if running:
+        st.caption(t("automl.busy"))
+
+
+def _latest(ctx: PageContext) -> dict | None:
+    return next((j for j in ctx.store.list_jobs(ctx.project.id) if j["kind"] == "automl"), None)
+
+
+def live(ctx: PageContext) -> None:
+    """The newest search: time, pipelines tried, failures, best score, its curve and the leaderboard;
+    refreshed every 1.5 s while it runs, with a cancel button."""
+    first = _latest(ctx)
+    if first is None:
+        return
+
+    @st.fragment(run_every=1.5 if first["status"] in jobs.ACTIVE else None)
+    def panel() -> None:
+        job = _latest(ctx)
+        progress = automl_progress(job) or {}
+        note = jobs.message(job)
+        st.subheader(t("automl.search"))
+        status = t(STATUS_KEYS[job["status"]])
+        if job["status"] in jobs.ACTIVE:
+            st.progress(float(job["progress"]), text=f"{status} · {say_note(note) if note else ''}")
+            if st.button(t("automl.cancel"), key=f"automl_cancel_{job['id']}", disabled=bool(job["cancel"]),
+                         icon=":material/stop_circle:", help=t("automl.cancel_help")):
+                jobs.cancel(ctx.store, job["id"])
+                st.rerun(scope="fragment")
+        elif job["status"] == "done":
+            st.success(f"{status} · {say_note(note) if note else ''}", icon=":material/check_circle:")
+            st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
+        else:
+            st.warning(f"{status} · {say_note(note) if note else ''}", icon=":material/warning:")
+        if progress:
+            _figures(progress, job)
+        if first["status"] in jobs.ACTIVE and job["status"] not in jobs.ACTIVE:
+            st.rerun()  # finished: refresh once and stop polling
+
+    panel()
+
+
+def _figures(progress: dict, job: dict) -> None:
+    spec = _spec_metric(job)
+    label = t(METRIC_KEYS[spec])
+    c = st.columns(5)
+    c[0].metric(t("automl.elapsed"), f"{progress['elapsed']:.0f} s")
+    c[1].metric(t("automl.remaining"), f"{progress['remaining']:.0f} s")
+    c[2].metric(t("automl.evaluated"), progress["evaluated"])
+    c[3].metric(t("automl.failures"), progress["failures"])
+    c[4].metric(t("automl.best"), "—" if progress["best"] is None else f"{progress['best']:.4f}")
+    board = pd.DataFrame(progress["leaderboard"])
+    if board.empty:
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(charts.best_over_time([tuple(p) for p in progress["timeline"]], progress["elapsed"], label),
+                      width="stretch", key="automl_curve")
+    right.plotly_chart(charts.pareto_front(board, label, spec in LOWER_IS_BETTER), width="stretch",
+                       key="automl_pareto")
+    shown = board.assign(name=[t(f"model.{n}") if s == "portfolio" else n for n, s in zip(board["name"],
+                                                                                           board["source"])])
+    shown = shown.assign(source=[t(SOURCE_KEYS[s]) for s in shown["source"]])
+    st.dataframe(shown.rename(columns={"source": t("automl.col.source"), "name": t("automl.col.pipeline"),
+                                       "score": label, "complexity": t("chart.complexity"),
+                                       "seconds": t("automl.col.seconds"), "found_at": t("automl.col.found_at")}),
+                 width="stretch", hide_index=True, key="automl_board")
+
+
+def _spec_metric(job: dict) -> str:
+    import json
+
+    spec = json.loads(job.get("spec") or "{}")
+    settings = spec.get("settings", {}).get("__automl__", {})
+    return settings.get("metric") or PRIMARY[settings.get("task", "binary")]
+
+
+def code_view(record: dict) -> None:
+    """For an AutoML experiment on the Results page: how it was found, and the code that rebuilds it."""
+    automl = record.get("automl")
+    if not automl:
+        return
+    with st.expander(t("automl.code")):
+        st.caption(say("automl.found", evaluated=automl["evaluated"], minutes=automl["minutes"],
+                       source=t(SOURCE_KEYS[automl["source"]])))
+        st.code(automl["code"], language="python")
