@@ -43,7 +43,7 @@ def test_the_portfolio_gives_a_result_before_tpot_finishes_anything():
     assert first.best is not None and all(row["source"] == "portfolio" for row in first.leaderboard)
     runner.join(120)
     final = search.progress()
-    assert {row["source"] for row in final.leaderboard} == {"portfolio", "tpot"}  # TPOT did search after it
+    assert {"portfolio", "tpot"} <= {row["source"] for row in final.leaderboard}  # TPOT searched after it
     assert final.evaluated >= 4 and result["best"].score == pytest.approx(final.best)
     assert final.elapsed <= 0.4 * 60 + MARGIN_S
 

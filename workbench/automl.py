@@ -35,9 +35,11 @@ from workbench.recipe import Recipe
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION
 from workbench.training import Settings, Split, _training_rows, cross_validate_params, cv_splitter, preparation
 
-PORTFOLIO = {BINARY: ("hist_gradient_boosting", "random_forest", "logistic_regression"),
-             "multiclass": ("hist_gradient_boosting", "random_forest", "logistic_regression"),
-             REGRESSION: ("hist_gradient_boosting", "random_forest", "ridge")}
+# fastest first: on a large table the slow one is skipped when the budget runs short
+PORTFOLIO = {BINARY: ("hist_gradient_boosting", "logistic_regression", "random_forest"),
+             "multiclass": ("hist_gradient_boosting", "logistic_regression", "random_forest"),
+             REGRESSION: ("hist_gradient_boosting", "ridge", "random_forest")}
+PORTFOLIO_SHARE = 0.4  # no new portfolio model starts after this share of the budget
 METRICS = {BINARY: ("roc_auc", "balanced_accuracy", "log_loss"), "multiclass": ("balanced_accuracy", "log_loss"),
            REGRESSION: ("rmse", "mae", "r2")}
 PRESETS = ("fast", "linear", "trees", "full")
@@ -53,6 +55,7 @@ _MODELS["full"] = {"c": sorted(set(_MODELS["fast"]["c"] + _MODELS["trees"]["c"] 
                    "r": sorted(set(_MODELS["fast"]["r"] + _MODELS["trees"]["r"] + ["SGDRegressor"]))}
 log = logging.getLogger("workbench.automl")
 MARGIN_S = 15.0  # stated margin over the budget (the final training of the winner)
+GRACE_S = 4.0  # seconds TPOT gets to wind down after being told its time is up
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class AutoMLSettings:
 class Candidate:
     """One pipeline tried: where it came from, its CV score, size and cost."""
 
-    source: str  # "portfolio" or "tpot"
+    source: str  # "portfolio", "tpot" or "ensemble"
     name: str
     score: float
     complexity: int
@@ -187,8 +190,8 @@ def pipeline_code(estimator: Any) -> str:
 def _portfolio(df: pd.DataFrame, recipe: Recipe, settings: AutoMLSettings, start: float,
                on_candidate: Callable[[Candidate], None], stop: Callable[[], bool]) -> None:
     split = Split(folds=settings.folds, seed=settings.seed)
-    for model_id in PORTFOLIO[settings.task]:
-        if stop():
+    for i, model_id in enumerate(PORTFOLIO[settings.task]):
+        if stop() or (i and time.perf_counter() - start > PORTFOLIO_SHARE * settings.minutes * 60):
             return
         began = time.perf_counter()
         score = cross_validate_params(df, recipe, Settings(settings.target, settings.task, model_id, split=split),
@@ -233,6 +236,7 @@ class Search:
         self.timeline: list[tuple[float, float]] = []
         self._seen: set[Any] = set()
         self.tpot_error: BaseException | None = None
+        self._matrix: tuple[np.ndarray, np.ndarray] | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._start = time.perf_counter()
@@ -280,6 +284,8 @@ class Search:
         _portfolio(self.df, self.recipe, self.settings, self._start, self._add, self._stop)
         if not self._stop():
             self._tpot()
+        if not self._cancel.is_set():
+            self._ensemble()
         best = self.best()
         if best is None:
             from workbench.errors import UserError
@@ -287,19 +293,58 @@ class Search:
             raise UserError("automl.nothing_found")
         return best
 
+    def _features(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training rows as TPOT sees them: recipe, ModelReady and preparation (no scaling) applied."""
+        if self._matrix is None:
+            s = self.settings
+            train, _ = _training_rows(self.df, self.recipe, Settings(s.target, s.task, "dummy",
+                                                                       split=Split(folds=s.folds, seed=s.seed)))
+            X, y = train.drop(columns=[s.target]), train[s.target]
+            features = Pipeline([("recipe", self.recipe.to_sklearn()), ("ready", _ready()),
+                                 ("prepare", preparation(False))])
+            Z = np.asarray(features.fit_transform(X, y), dtype=float)
+            labels = y.astype(str).to_numpy() if s.task in CLASSIFICATION else y.to_numpy(dtype=float)
+            self._matrix = (Z, labels)
+        return self._matrix
+
+    def _ensemble(self) -> None:
+        """Soft voting (or averaging) of the three best distinct candidates, kept when its CV score is better
+        and there is time to validate and train it."""
+        from sklearn.ensemble import VotingClassifier, VotingRegressor
+        from sklearn.model_selection import cross_val_score
+
+        s = self.settings
+        ranked = sorted(self.candidates, key=lambda c: c.score, reverse=s.score_metric not in LOWER_IS_BETTER)
+        top: list[Candidate] = []
+        for c in ranked:
+            if c.name not in {t.name for t in top}:
+                top.append(c)
+            if len(top) == 3:
+                break
+        cost = sum(c.seconds for c in top)
+        if len(top) < 2 or self.deadline - time.perf_counter() < 2.5 * cost:
+            return
+        members = [(f"m{i}", member_estimator(c, s.task, s.seed)) for i, c in enumerate(top)]
+        model = VotingRegressor(members) if s.task == REGRESSION else VotingClassifier(members, voting="soft")
+        Z, labels = self._features()
+        began = time.perf_counter()
+        try:
+            scores = cross_val_score(model, Z, labels, cv=cv_splitter(s.task, Split(folds=s.folds, seed=s.seed)),
+                                     scoring=CV_SCORING[s.score_metric], error_score="raise")
+        except Exception as exc:  # an ensemble that cannot be scored is simply not offered
+            log.warning("ensemble not scored: %r", exc)
+            return
+        self._add(Candidate("ensemble", " + ".join(c.name for c in top), float(cv_sign(s.score_metric) * scores.mean()),
+                            sum(c.complexity for c in top), time.perf_counter() - began,
+                            time.perf_counter() - self._start, model))
+
     def _tpot(self) -> None:
         from tpot import TPOTEstimator
 
         s = self.settings
-        train, _ = _training_rows(self.df, self.recipe, Settings(s.target, s.task, "dummy",
-                                                                   split=Split(folds=s.folds, seed=s.seed)))
-        X, y = train.drop(columns=[s.target]), train[s.target]
-        features = Pipeline([("recipe", self.recipe.to_sklearn()), ("ready", _ready()),
-                             ("prepare", preparation(False))])
-        Z = np.asarray(features.fit_transform(X, y), dtype=float)
-        labels = y.astype(str).to_numpy() if s.task in CLASSIFICATION else y.to_numpy(dtype=float)
-        portfolio_cost = max((c.seconds for c in self.candidates), default=5.0)
-        reserve = min(0.4 * s.minutes * 60, max(5.0, 1.5 * portfolio_cost))
+        Z, labels = self._features()
+        portfolio_cost = sum(c.seconds for c in self.candidates) or 5.0
+        reserve = min(0.4 * s.minutes * 60, max(5.0, 3 * portfolio_cost))
         minutes = (self.deadline - time.perf_counter() - reserve) / 60
         if minutes <= 0.05:
             return
@@ -321,12 +366,19 @@ class Search:
 
         thread = threading.Thread(target=fit, name="workbench-tpot", daemon=True)
         thread.start()
+        stop_at = self.deadline - reserve
+        stopped = None
         while thread.is_alive():
             thread.join(1.0)
             self._watch(estimator)
-            if self._stop():
+            if stopped is None and (self._cancel.is_set() or time.perf_counter() >= stop_at):
                 _time_up(estimator)
-        self._watch(estimator, final=True)
+                stopped = time.perf_counter()
+            if stopped is not None and time.perf_counter() - stopped > GRACE_S:
+                # TPOT refits its own winner at the end, which we do not need: stop waiting for it
+                log.info("TPOT did not end within %s s of its time; going on without it", GRACE_S)
+                break
+        self._watch(estimator, final=not thread.is_alive())
 
     def _watch(self, estimator: Any, final: bool = False) -> None:
         """Take in the pipelines TPOT finished since the last look."""
@@ -365,6 +417,19 @@ def _time_up(estimator: Any) -> None:
         evolver.max_time_mins = 0
         evolver.scheduled_timeout_time = time.time()
         evolver.generations = 0
+
+
+def member_estimator(candidate: Candidate, task: str, seed: int) -> Any:
+    """An unfitted model for a candidate, as it runs after the (unscaled) preparation."""
+    if candidate.source != "portfolio":
+        return clone(candidate.estimator)
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench.models import CATALOGUE
+
+    spec = CATALOGUE[candidate.name]
+    model = spec.estimator(task, None, seed)
+    return Pipeline([("scale", StandardScaler()), ("model", model)]) if spec.scaled else model
 
 
 def final_settings(settings: AutoMLSettings, best: Candidate) -> tuple[Settings, Any]:

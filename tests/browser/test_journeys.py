@@ -229,3 +229,27 @@ def test_explain_a_trained_titanic_model_beeswarm_and_a_passengers_waterfall(app
     expect(page.get_by_text("Why this prediction (1)").first).to_be_visible()
     expect(page.get_by_text("Base value (average output)").first).to_be_visible()
     page.close()
+
+
+def test_automl_search_survives_a_reload_and_opens_the_winner(app_url, browser, titanic_project):
+    page = _new_page(browser)
+    page.set_default_timeout(120_000)
+    page.goto(f"{app_url}/automl?project={titanic_project}")
+    expect(_title(page)).to_have_text("AutoML")
+    budget = page.get_by_role("slider").first  # the time budget: 2 minutes -> 1
+    budget.focus()
+    budget.press("ArrowLeft")
+    expect(budget).to_have_attribute("aria-valuetext", "1")
+    page.get_by_role("button", name="Start the search").click()
+    tried = page.get_by_test_id("stMetric").filter(has_text="Pipelines tried").get_by_test_id("stMetricValue")
+    expect(tried).to_have_text(re.compile(r"^[1-9]\d*$"))  # the portfolio's first models are in
+    before = int(tried.inner_text())
+    page.reload()  # mid-search: the search goes on, and the page picks it up again
+    expect(_title(page)).to_have_text("AutoML")
+    expect(tried).not_to_have_text(str(before), timeout=60_000)
+    assert int(tried.inner_text()) > before
+    page.get_by_text("See the results").click()
+    expect(_title(page)).to_have_text("Results")
+    page.get_by_text("How AutoML found this model, and its code").click()
+    expect(page.get_by_text(re.compile("model = ")).first).to_be_visible()
+    page.close()

@@ -16,7 +16,8 @@ from workbench.training import default_folds
 from workbench.ui.core import PageContext, say, say_note
 from workbench.ui.model import STATUS_KEYS, TASK_KEYS
 
-SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot"}
+SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot",
+               "ensemble": "automl.source.ensemble"}
 PRESET_KEYS = {"fast": "automl.preset.fast", "linear": "automl.preset.linear", "trees": "automl.preset.trees",
                "full": "automl.preset.full"}
 
