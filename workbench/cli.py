@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import UserError
 from workbench.i18n import normalise_language, set_language, t
@@ -92,35 +93,50 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from workbench.experiments import record_of
-    from workbench.export import about_dataset, build_bundle
+def _training_inputs(args: argparse.Namespace) -> tuple[Any, Any, str] | None:
+    """The data, recipe and task of the train and automl commands (None when a file cannot be read)."""
     from workbench.io import read_table
-    from workbench.modelfile import dump_pipeline
-    from workbench.models import CATALOGUE, DEFAULT_MODEL
     from workbench.recipe import Recipe
-    from workbench.tasks import check_target, propose_task
-    from workbench.training import Settings, Split, default_folds, train_experiment
+    from workbench.tasks import propose_task
 
     data = _read_bytes(Path(args.data))
     recipe_text = _read_bytes(Path(args.recipe)) if args.recipe else b""
     if data is None or recipe_text is None:
-        return 2
+        return None
     frame, _ = read_table(data, Path(args.data).name)
     if args.target not in frame.columns:
         raise UserError("target.missing_column", column=args.target)
+    recipe = Recipe.from_json(recipe_text.decode("utf-8", errors="replace")) if recipe_text else Recipe()
+    recipe.check_columns(frame)
+    return frame, recipe, args.task or propose_task(frame[args.target]).task
+
+
+def _write_bundle(args: argparse.Namespace, experiment: Any, frame: Any) -> None:
+    from workbench.experiments import record_of
+    from workbench.export import about_dataset, build_bundle
+    from workbench.modelfile import dump_pipeline
+
+    about = about_dataset(Path(args.data).stem, Path(args.data).name, frame)
+    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment), about, frame))
+
+
+def _train(args: argparse.Namespace) -> int:
+    from workbench.models import CATALOGUE, DEFAULT_MODEL
+    from workbench.tasks import check_target
+    from workbench.training import Settings, Split, default_folds, train_experiment
+
     model = args.model or DEFAULT_MODEL
     if model not in CATALOGUE:
         raise UserError("cli.train.unknown_model", model=model, models=", ".join(CATALOGUE))
-    recipe = Recipe.from_json(recipe_text.decode("utf-8", errors="replace")) if recipe_text else Recipe()
-    recipe.check_columns(frame)
-    task = args.task or propose_task(frame[args.target]).task
+    inputs = _training_inputs(args)
+    if inputs is None:
+        return 2
+    frame, recipe, task = inputs
     for note in check_target(frame, args.target, task).warnings:
         print(t("cli.warning", message=note.text()), file=sys.stderr)
     split = Split(folds=default_folds(len(frame)), seed=args.seed)
     experiment = train_experiment(frame, recipe, Settings(args.target, task, model, split=split))
-    about = about_dataset(Path(args.data).stem, Path(args.data).name, frame)
-    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment), about, frame))
+    _write_bundle(args, experiment, frame)
     print(json.dumps({"model": model, "task": task, "target": args.target, "test_rows": experiment.n_test,
                       "metrics": experiment.metrics, "baseline": experiment.baseline,
                       "cv_scores": experiment.cv_scores, "bundle": args.out}, ensure_ascii=False, indent=2))
@@ -129,27 +145,15 @@ def _train(args: argparse.Namespace) -> int:
 
 def _automl(args: argparse.Namespace) -> int:
     import threading
-    import time
 
     from workbench.automl import METRICS, AutoMLSettings, Search, dask_client, final_settings, pipeline_code
-    from workbench.experiments import record_of
-    from workbench.export import about_dataset, build_bundle
-    from workbench.io import read_table
-    from workbench.modelfile import dump_pipeline
-    from workbench.recipe import Recipe
-    from workbench.tasks import check_target, propose_task
+    from workbench.tasks import check_target
     from workbench.training import default_folds, train_experiment
 
-    data = _read_bytes(Path(args.data))
-    recipe_text = _read_bytes(Path(args.recipe)) if args.recipe else b""
-    if data is None or recipe_text is None:
+    inputs = _training_inputs(args)
+    if inputs is None:
         return 2
-    frame, _ = read_table(data, Path(args.data).name)
-    if args.target not in frame.columns:
-        raise UserError("target.missing_column", column=args.target)
-    recipe = Recipe.from_json(recipe_text.decode("utf-8", errors="replace")) if recipe_text else Recipe()
-    recipe.check_columns(frame)
-    task = args.task or propose_task(frame[args.target]).task
+    frame, recipe, task = inputs
     if args.metric and args.metric not in METRICS[task]:
         raise UserError("cli.automl.unknown_metric", metric=args.metric, metrics=", ".join(METRICS[task]))
     check = check_target(frame, args.target, task)
@@ -172,11 +176,10 @@ def _automl(args: argparse.Namespace) -> int:
         raise UserError("automl.nothing_found")
     final, model = final_settings(settings, outcome["best"])
     experiment = train_experiment(frame, recipe, final, model)
-    about = about_dataset(Path(args.data).stem, Path(args.data).name, frame)
-    Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment), about, frame))
+    _write_bundle(args, experiment, frame)
     print(json.dumps({"winner": outcome["best"].name, "found_by": outcome["best"].source, "task": task,
                       "metric": settings.score_metric, "cv_score": outcome["best"].score,
-                      "seconds": round(time.perf_counter() - search._start, 1), "test_rows": experiment.n_test,
+                      "seconds": round(search.progress().elapsed, 1), "test_rows": experiment.n_test,
                       "metrics": experiment.metrics, "baseline": experiment.baseline,
                       "code": pipeline_code(experiment.pipeline.steps[-1][1]), "bundle": args.out},
                      ensure_ascii=False, indent=2))
