@@ -55,6 +55,7 @@ _MODELS["full"] = {"c": sorted(set(_MODELS["fast"]["c"] + _MODELS["trees"]["c"] 
                    "r": sorted(set(_MODELS["fast"]["r"] + _MODELS["trees"]["r"] + ["SGDRegressor"]))}
 log = logging.getLogger("workbench.automl")
 MARGIN_S = 15.0  # stated margin over the budget (the final training of the winner)
+TPOT_ROWS = 10_000  # training rows TPOT searches on (a random sample above this)
 GRACE_S = 4.0  # seconds TPOT gets to wind down after being told its time is up
 
 
@@ -343,6 +344,9 @@ class Search:
 
         s = self.settings
         Z, labels = self._features()
+        if len(Z) > TPOT_ROWS:  # on large tables TPOT searches a sample, or it finishes nothing in a short budget
+            keep = np.random.default_rng(s.seed).choice(len(Z), TPOT_ROWS, replace=False)
+            Z, labels = Z[keep], labels[keep]
         portfolio_cost = sum(c.seconds for c in self.candidates) or 5.0
         reserve = min(0.4 * s.minutes * 60, max(5.0, 3 * portfolio_cost))
         minutes = (self.deadline - time.perf_counter() - reserve) / 60
