@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.models import DATASETS  # noqa: E402
-from workbench.automl import AutoMLSettings, Search, final_settings  # noqa: E402
+from workbench.automl import AutoMLSettings, Search, search_and_train  # noqa: E402
 from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, classification_metrics, regression_metrics  # noqa: E402
 from workbench.io import read_table  # noqa: E402
 from workbench.models import models_for  # noqa: E402
@@ -61,10 +61,7 @@ def workbench_automl(frame: pd.DataFrame, target: str, task: str, seconds: int, 
                                                                                                         str]:
     start = time.perf_counter()
     settings = AutoMLSettings(target, task, minutes=seconds / 60, preset=preset, folds=default_folds(len(frame)))
-    search = Search(frame, Recipe(), settings, n_jobs=os.cpu_count() or 1)
-    best = search.run()
-    final, model = final_settings(settings, best)
-    run = train_experiment(frame, Recipe(), final, model)
+    best, run = search_and_train(Search(frame, Recipe(), settings, n_jobs=os.cpu_count() or 1), lambda _: None)
     return run.metrics[run.primary], time.perf_counter() - start, f"{best.source}: {best.name}"[:60]
 
 

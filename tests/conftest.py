@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +25,12 @@ def sample_bytes(name: str) -> bytes:
 def data_bytes(name: str) -> bytes:
     """Bytes of a file in tests/data/."""
     return (DATA / name).read_bytes()
+
+
+def fresh_python(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    """A new interpreter run in `cwd` (e.g. an unzipped bundle) with nothing of the repo on its path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WORKBENCH_HOME")}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ ordinary experiment (explained, exported, predicted in a fresh process), and a s
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ import pytest
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tests.conftest import sample_bytes
+from tests.conftest import fresh_python, sample_bytes
 from workbench import jobs
 from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, pipeline_code, simplify
 from workbench.experiments import automl_progress, start
@@ -82,13 +83,11 @@ def test_an_automl_job_honours_its_budget_and_saves_an_ordinary_experiment(store
     future.result(timeout=300)
     assert explanation_of(store, experiment.id) is not None
     bundle = tmp_path / "bundle"
-    zipfile.ZipFile(__import__("io").BytesIO(build_bundle(store.experiment_model(experiment.id),
-                                                          experiment.record))).extractall(bundle)
+    zipfile.ZipFile(io.BytesIO(build_bundle(store.experiment_model(experiment.id),
+                                            experiment.record))).extractall(bundle)
     frame = store.load_frame(dataset.id).drop(columns=["species"])
     frame.to_csv(bundle / "in.csv", index=False)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([sys.executable, "predict.py", "in.csv", "out.csv"], cwd=bundle, env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = fresh_python(["predict.py", "in.csv", "out.csv"], bundle)
     assert run.returncode == 0, run.stderr
     out = pd.read_csv(bundle / "out.csv", encoding="utf-8-sig")
     pipeline = pipeline_of(store, experiment.id)

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import DATA, ROOT, SAMPLES
+from tests.conftest import DATA, ROOT, SAMPLES, fresh_python
 
 
 def _run(*args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
@@ -99,9 +99,7 @@ def test_train_writes_a_bundle_whose_predict_py_matches_the_app(tmp_path):
     zipfile.ZipFile(tmp_path / "bundle.zip").extractall(bundle)
     rows = pd.read_csv(data).drop(columns=["species"])
     rows.to_csv(bundle / "in.csv", index=False)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([sys.executable, "predict.py", "in.csv", "out.csv"], cwd=bundle, env=env,
-                         capture_output=True, text=True, timeout=120)
+    run = fresh_python(["predict.py", "in.csv", "out.csv"], bundle)
     assert run.returncode == 0, run.stderr
     out = pd.read_csv(bundle / "out.csv", encoding="utf-8-sig")
 

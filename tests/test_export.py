@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from tests.conftest import ROOT, SAMPLES, sample_bytes
+from tests.conftest import ROOT, SAMPLES, fresh_python, sample_bytes
 from workbench import steps as S
 from workbench.errors import UserError
 from workbench.experiments import record_of, save_experiment
@@ -52,12 +52,6 @@ def _unzip(data: bytes, folder: Path) -> Path:
     return folder
 
 
-def _fresh_python(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """A new interpreter run from the bundle's folder, with nothing of the repo on its path."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WORKBENCH_HOME")}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def titanic_bundle(tmp_path_factory):
     recipe = Recipe().add(S.DropColumns(["deck"]))
@@ -67,14 +61,14 @@ def titanic_bundle(tmp_path_factory):
 
 def test_predict_py_in_a_fresh_process_matches_the_app(titanic_bundle):
     folder, frame, experiment, _ = titanic_bundle
-    found = _fresh_python(["-c", "import sys; sys.path.insert(0, '.'); import workbench; print(workbench.__file__)"],
+    found = fresh_python(["-c", "import sys; sys.path.insert(0, '.'); import workbench; print(workbench.__file__)"],
                           folder)
     assert Path(found.stdout.strip()).resolve().is_relative_to(folder.resolve())  # the bundle's copy, not the repo's
-    assert _fresh_python(["-c", "import workbench"], folder.parent).returncode != 0  # the repo is not importable
+    assert fresh_python(["-c", "import workbench"], folder.parent).returncode != 0  # the repo is not importable
 
     new_rows = frame.drop(columns=["survived"]).head(200)
     (folder / "new.csv").write_bytes(new_rows.to_csv(index=False).encode("utf-8"))
-    run = _fresh_python(["predict.py", "new.csv", "out.csv"], folder)
+    run = fresh_python(["predict.py", "new.csv", "out.csv"], folder)
     assert run.returncode == 0, run.stderr
     out = pd.read_csv(folder / "out.csv", encoding="utf-8-sig")
 
@@ -91,7 +85,7 @@ def test_predict_py_reads_a_shift_jis_file_and_refuses_a_tampered_model(tmp_path
     folder = _unzip(data, tmp_path / "tips")
     raw = sample_bytes("tips_ja_cp932.csv")
     (folder / "new.csv").write_bytes(raw)
-    run = _fresh_python(["predict.py", "new.csv", "out.csv"], folder)
+    run = fresh_python(["predict.py", "new.csv", "out.csv"], folder)
     assert run.returncode == 0, run.stderr
     out = pd.read_csv(folder / "out.csv", encoding="utf-8-sig")
     app, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(read_table(raw, "x.csv")[0])
@@ -99,7 +93,7 @@ def test_predict_py_reads_a_shift_jis_file_and_refuses_a_tampered_model(tmp_path
     assert TIP in out.columns
 
     (folder / "model.skops").write_bytes(sio.dumps(Evil()))
-    refused = _fresh_python(["predict.py", "new.csv", "out2.csv"], folder)
+    refused = fresh_python(["predict.py", "new.csv", "out2.csv"], folder)
     assert refused.returncode == 2 and "Evil" in refused.stderr and "Traceback" not in refused.stderr
     assert not (folder / "out2.csv").exists()
 
@@ -119,7 +113,7 @@ def test_train_py_retrains_to_the_same_metrics(titanic_bundle, tmp_path):
     # the bundle was trained without 'alive'; train.py reads the raw file, so drop it there too
     frame_raw = pd.read_csv(folder / "train.csv").drop(columns=["alive"])
     frame_raw.to_csv(folder / "train.csv", index=False)
-    run = _fresh_python(["train.py", "train.csv", str(tmp_path / "again.skops")], folder)
+    run = fresh_python(["train.py", "train.csv", str(tmp_path / "again.skops")], folder)
     assert run.returncode == 0, run.stderr
     printed = json.loads(run.stdout)
     for name, value in experiment.metrics.items():

@@ -29,11 +29,19 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, cv_sign
+from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better, cv_sign
 from workbench.models import AUTOML
 from workbench.recipe import Recipe
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION
-from workbench.training import Settings, Split, _training_rows, cross_validate_params, cv_splitter, preparation
+from workbench.training import (
+    Settings,
+    Split,
+    _training_rows,
+    cross_validate_params,
+    cv_splitter,
+    feature_pipeline,
+    train_experiment,
+)
 
 # fastest first: on a large table the slow one is skipped when the budget runs short
 PORTFOLIO = {BINARY: ("hist_gradient_boosting", "logistic_regression", "random_forest"),
@@ -104,10 +112,6 @@ class Progress:
     best: float | None = None
     timeline: list[tuple[float, float]] = field(default_factory=list)  # (seconds, best score so far)
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _better(metric: str, a: float, b: float | None) -> bool:
-    return b is None or (a < b if metric in LOWER_IS_BETTER else a > b)
 
 
 def search_space(preset: str, task: str, n_classes: int, n_samples: int, n_features: int, seed: int) -> Any:
@@ -259,23 +263,22 @@ class Search:
         with self._lock:
             best = self.best()
             self.candidates.append(candidate)
-            if best is None or _better(self.settings.score_metric, candidate.score, best.score):
+            if best is None or better(self.settings.score_metric, candidate.score, best.score):
                 self.timeline.append((candidate.found_at, candidate.score))
 
+    def ranked(self) -> list[Candidate]:
+        """Every candidate, best first."""
+        return sorted(self.candidates, key=lambda c: c.score,
+                      reverse=self.settings.score_metric not in LOWER_IS_BETTER)
+
     def best(self) -> Candidate | None:
-        metric = self.settings.score_metric
-        best = None
-        for c in self.candidates:
-            if best is None or _better(metric, c.score, best.score):
-                best = c
-        return best
+        return self.ranked()[0] if self.candidates else None
 
     def progress(self) -> Progress:
         with self._lock:
             now = time.perf_counter()
             best = self.best()
-            board = sorted(self.candidates, key=lambda c: c.score, reverse=self.settings.score_metric
-                           not in LOWER_IS_BETTER)
+            board = self.ranked()
             return Progress(now - self._start, max(0.0, self.deadline - now), len(self.candidates) + self.failures,
                             self.failures, best.score if best else None, list(self.timeline),
                             [c.row() for c in board[:50]])
@@ -301,9 +304,7 @@ class Search:
             train, _ = _training_rows(self.df, self.recipe, Settings(s.target, s.task, "dummy",
                                                                        split=Split(folds=s.folds, seed=s.seed)))
             X, y = train.drop(columns=[s.target]), train[s.target]
-            features = Pipeline([("recipe", self.recipe.to_sklearn()), ("ready", _ready()),
-                                 ("prepare", preparation(False))])
-            Z = np.asarray(features.fit_transform(X, y), dtype=float)
+            Z = np.asarray(feature_pipeline(self.recipe).fit_transform(X, y), dtype=float)
             labels = y.astype(str).to_numpy() if s.task in CLASSIFICATION else y.to_numpy(dtype=float)
             self._matrix = (Z, labels)
         return self._matrix
@@ -315,9 +316,8 @@ class Search:
         from sklearn.model_selection import cross_val_score
 
         s = self.settings
-        ranked = sorted(self.candidates, key=lambda c: c.score, reverse=s.score_metric not in LOWER_IS_BETTER)
         top: list[Candidate] = []
-        for c in ranked:
+        for c in self.ranked():
             if c.name not in {t.name for t in top}:
                 top.append(c)
             if len(top) == 3:
@@ -408,12 +408,6 @@ class Search:
             self._add(candidate)
 
 
-def _ready() -> Any:
-    from workbench.transformers import ModelReady
-
-    return ModelReady()
-
-
 def _time_up(estimator: Any) -> None:
     """Tell TPOT's evolver that its time is up: the generation loop ends and evaluations stop waiting."""
     evolver = getattr(estimator, "_evolver_instance", None)
@@ -421,6 +415,30 @@ def _time_up(estimator: Any) -> None:
         evolver.max_time_mins = 0
         evolver.scheduled_timeout_time = time.time()
         evolver.generations = 0
+
+
+def search_and_train(search: Search, on_tick: Callable[[bool], None], every: float = 1.0) -> tuple[Candidate, Any]:
+    """Run the search in a thread, calling on_tick(searching) every `every` seconds while it runs (to show
+    progress or pass on a cancel) and once with False when it ends; then train the winner like a hand-picked
+    model. Returns the winning candidate and its Experiment."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["best"] = search.run()
+        except BaseException as exc:  # handed back to the calling thread
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run, name="workbench-automl", daemon=True)
+    runner.start()
+    while runner.is_alive():
+        runner.join(every)
+        on_tick(runner.is_alive())
+    if "error" in outcome:
+        raise outcome["error"]
+    best = outcome["best"]
+    final, model = final_settings(search.settings, best)
+    return best, train_experiment(search.df, search.recipe, final, model)
 
 
 def member_estimator(candidate: Candidate, task: str, seed: int) -> Any:

@@ -27,25 +27,22 @@ def _parser() -> argparse.ArgumentParser:
     clean.add_argument("--data", required=True, help=t("cli.clean.data"))
     clean.add_argument("--recipe", required=True, help=t("cli.clean.recipe"))
     clean.add_argument("--out", required=True, help=t("cli.clean.out"))
-    train = commands.add_parser("train", help=t("cli.train.help"), description=t("cli.train.help"))
-    train.add_argument("--data", required=True, help=t("cli.clean.data"))
-    train.add_argument("--target", required=True, help=t("cli.train.target"))
+    # what train and automl both take: the data, its target and task, a recipe, a seed, the bundle to write
+    training = argparse.ArgumentParser(add_help=False)
+    training.add_argument("--data", required=True, help=t("cli.clean.data"))
+    training.add_argument("--target", required=True, help=t("cli.train.target"))
+    training.add_argument("--task", choices=["binary", "multiclass", "regression"], help=t("cli.train.task"))
+    training.add_argument("--recipe", help=t("cli.clean.recipe"))
+    training.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
+    training.add_argument("--out", required=True, help=t("cli.train.out"))
+    train = commands.add_parser("train", parents=[training], help=t("cli.train.help"), description=t("cli.train.help"))
     train.add_argument("--model", default=None, help=t("cli.train.model"))
-    train.add_argument("--task", choices=["binary", "multiclass", "regression"], help=t("cli.train.task"))
-    train.add_argument("--recipe", help=t("cli.clean.recipe"))
-    train.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
-    train.add_argument("--out", required=True, help=t("cli.train.out"))
-    automl = commands.add_parser("automl", help=t("cli.automl.help"), description=t("cli.automl.help"))
-    automl.add_argument("--data", required=True, help=t("cli.clean.data"))
-    automl.add_argument("--target", required=True, help=t("cli.train.target"))
+    automl = commands.add_parser("automl", parents=[training], help=t("cli.automl.help"),
+                                 description=t("cli.automl.help"))
     automl.add_argument("--minutes", type=float, required=True, help=t("cli.automl.minutes"))
     automl.add_argument("--metric", help=t("cli.automl.metric"))
     automl.add_argument("--preset", choices=["fast", "linear", "trees", "full"], default="fast",
                         help=t("automl.preset_help"))
-    automl.add_argument("--task", choices=["binary", "multiclass", "regression"], help=t("cli.train.task"))
-    automl.add_argument("--recipe", help=t("cli.clean.recipe"))
-    automl.add_argument("--seed", type=int, default=42, help=t("cli.train.seed"))
-    automl.add_argument("--out", required=True, help=t("cli.train.out"))
     explain = commands.add_parser("explain", help=t("cli.explain.help"), description=t("cli.explain.help"))
     explain.add_argument("--bundle", required=True, help=t("cli.explain.bundle"))
     explain.add_argument("--data", required=True, help=t("cli.explain.data"))
@@ -144,11 +141,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _automl(args: argparse.Namespace) -> int:
-    import threading
-
-    from workbench.automl import METRICS, AutoMLSettings, Search, dask_client, final_settings, pipeline_code
+    from workbench.automl import METRICS, AutoMLSettings, Search, dask_client, pipeline_code, search_and_train
     from workbench.tasks import check_target
-    from workbench.training import default_folds, train_experiment
+    from workbench.training import default_folds
 
     inputs = _training_inputs(args)
     if inputs is None:
@@ -164,21 +159,17 @@ def _automl(args: argparse.Namespace) -> int:
     settings = AutoMLSettings(args.target, task, args.metric or "", args.minutes, args.preset,
                               default_folds(len(frame)), args.seed)
     search = Search(frame, recipe, settings, client=dask_client(), n_jobs=os.cpu_count() or 1)
-    outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.update(best=search.run()), daemon=True)
-    runner.start()
-    while runner.is_alive():
-        runner.join(5.0)
-        p = search.progress()
-        print(t("cli.automl.progress", elapsed=round(p.elapsed), evaluated=p.evaluated, failures=p.failures,
-                best="—" if p.best is None else f"{p.best:.4f}"), file=sys.stderr, flush=True)
-    if "best" not in outcome:
-        raise UserError("automl.nothing_found")
-    final, model = final_settings(settings, outcome["best"])
-    experiment = train_experiment(frame, recipe, final, model)
+
+    def tick(searching: bool) -> None:
+        if searching:
+            p = search.progress()
+            print(t("cli.automl.progress", elapsed=round(p.elapsed), evaluated=p.evaluated, failures=p.failures,
+                    best="—" if p.best is None else f"{p.best:.4f}"), file=sys.stderr, flush=True)
+
+    best, experiment = search_and_train(search, tick, every=5.0)
     _write_bundle(args, experiment, frame)
-    print(json.dumps({"winner": outcome["best"].name, "found_by": outcome["best"].source, "task": task,
-                      "metric": settings.score_metric, "cv_score": outcome["best"].score,
+    print(json.dumps({"winner": best.name, "found_by": best.source, "task": task,
+                      "metric": settings.score_metric, "cv_score": best.score,
                       "seconds": round(search.progress().elapsed, 1), "test_rows": experiment.n_test,
                       "metrics": experiment.metrics, "baseline": experiment.baseline,
                       "code": pipeline_code(experiment.pipeline.steps[-1][1]), "bundle": args.out},

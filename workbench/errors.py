@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 
 class UserError(Exception):
@@ -25,3 +25,22 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.message("en")
+
+
+def exit_status(action: Callable[[], object]) -> int:
+    """Run a command-line action: 0 when it succeeds, 2 with a one-line message on standard error for bad
+    input (UserError) or a file that cannot be read or written."""
+    import sys
+
+    from workbench.i18n import t
+
+    try:
+        action()
+    except UserError as exc:
+        print(t("cli.error", message=exc.message()), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(t("cli.error", message=t("cli.file_missing", path=exc.filename, reason=exc.strerror)),
+              file=sys.stderr)
+        return 2
+    return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import threading
 from concurrent.futures import Future
 from dataclasses import asdict, replace
 from typing import Any, Callable
@@ -263,27 +262,20 @@ def explanation_of(store: Store, experiment_id: str) -> tuple[Any, pd.DataFrame]
 def automl_job(store: Store, project_id: str, dataset_id: str, settings: Any) -> Callable:
     """Job work: an AutoML search (automl.Search) whose live progress is kept in the job's result, then the
     winner trained and saved as an experiment. A cancel ends the search and keeps the best found so far."""
-    from workbench.automl import Search, dask_client, final_settings, pipeline_code
+    from workbench.automl import Search, dask_client, pipeline_code, search_and_train
 
     def work(ctx: JobContext) -> dict:
         frame, recipe, version = _inputs(store, project_id, dataset_id)
         search = Search(frame, recipe, settings, client=dask_client(), n_jobs=os.cpu_count() or 1)
-        outcome: dict[str, Any] = {}
-        runner = threading.Thread(target=lambda: outcome.update(_run_search(search)), name="workbench-automl",
-                                  daemon=True)
-        runner.start()
-        while runner.is_alive():
-            runner.join(1.0)
+
+        def tick(searching: bool) -> None:
             if ctx.cancelled():
                 search.cancel()
             _publish(store, ctx.job_id, search, settings)
-        _publish(store, ctx.job_id, search, settings)
-        if "error" in outcome:
-            raise outcome["error"]
-        best = outcome["best"]
-        store.update_job(ctx.job_id, message=json.dumps({"key": "job.automl_training", "params": {}}))
-        final, model = final_settings(settings, best)
-        experiment = train_experiment(frame, recipe, final, model)
+            if not searching:
+                store.update_job(ctx.job_id, message=json.dumps({"key": "job.automl_training", "params": {}}))
+
+        best, experiment = search_and_train(search, tick)
         snapshot = asdict(search.progress())
         extra = {"automl": {"source": best.source, "name": best.name, "cv_score": best.score,
                             "metric": settings.score_metric, "minutes": settings.minutes, "preset": settings.preset,
@@ -294,13 +286,6 @@ def automl_job(store: Store, project_id: str, dataset_id: str, settings: Any) ->
         return {"experiments": [saved.id], "progress": snapshot, "winner": best.name, "source": best.source}
 
     return work
-
-
-def _run_search(search: Any) -> dict[str, Any]:
-    try:
-        return {"best": search.run()}
-    except BaseException as exc:  # handed back to the job thread, which reports it
-        return {"error": exc}
 
 
 def _publish(store: Store, job_id: str, search: Any, settings: Any) -> None:

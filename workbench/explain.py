@@ -315,8 +315,7 @@ def fairness(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, task: str,
         metrics = {"count": count, "mae": mean_absolute_error}
         y_true, y_pred = y_true.astype(float), y_pred.astype(float)
     elif task == BINARY:
-        y_true, y_pred = (y_true.astype(str) == str(positive)).astype(int), (y_pred.astype(str) == str(positive))
-        y_pred = y_pred.astype(int)
+        y_true, y_pred = ((y.astype(str) == str(positive)).astype(int) for y in (y_true, y_pred))
         metrics = {"count": count, "accuracy": accuracy_score, "selection_rate": selection_rate,
                    "tpr": true_positive_rate, "fpr": false_positive_rate}
     else:

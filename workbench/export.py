@@ -116,20 +116,29 @@ class Bundle:
     card: str
 
 
-def read_bundle(data: bytes) -> Bundle:
-    """Open a bundle made by build_bundle(); raises UserError for anything else, and never unpickles."""
+def open_zip(data: bytes, not_zip: str, max_mb: int = MAX_BUNDLE_MB, max_entries: int = MAX_ENTRIES) -> zipfile.ZipFile:
+    """A zip (a bundle or a project export) opened in memory, refused with UserError when it is not a zip
+    (the message key `not_zip`), names an entry outside its folder, or unpacks too large."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise UserError("bundle.not_zip") from None
-    with archive:
-        for entry in entries:
-            path = PurePosixPath(entry.filename.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts or ":" in entry.filename:
-                raise UserError("bundle.unsafe_entry", name=entry.filename[:100])
-        if len(entries) > MAX_ENTRIES or sum(e.file_size for e in entries) > MAX_BUNDLE_MB * 2**20:
-            raise UserError("bundle.too_large", limit=MAX_BUNDLE_MB)
+        raise UserError(not_zip) from None
+    for entry in entries:
+        path = PurePosixPath(entry.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or ":" in entry.filename:
+            archive.close()
+            raise UserError("bundle.unsafe_entry", name=entry.filename[:100])
+    if len(entries) > max_entries or sum(e.file_size for e in entries) > max_mb * 2**20:
+        archive.close()
+        raise UserError("bundle.too_large", limit=max_mb)
+    return archive
+
+
+def read_bundle(data: bytes) -> Bundle:
+    """Open a bundle made by build_bundle(); raises UserError for anything else, and never unpickles."""
+    with open_zip(data, "bundle.not_zip") as archive:
+        entries = archive.infolist()
         names = {e.filename for e in entries}
         if not {"model.skops", "schema.json"} <= names:
             raise UserError("bundle.incomplete")

@@ -72,12 +72,12 @@ def build_pipeline(recipe: Recipe, model_id: str, task: str, params: dict[str, A
         model, scaled = spec.estimator(task, params, seed, balanced), spec.scaled
     else:
         model, scaled = clone(model), False
-    return Pipeline([
-        ("recipe", recipe.to_sklearn()),
-        ("ready", ModelReady()),
-        ("prepare", preparation(scaled)),
-        ("model", model),
-    ])
+    return Pipeline([*feature_pipeline(recipe, scaled).steps, ("model", model)])
+
+
+def feature_pipeline(recipe: Recipe, scaled: bool = False) -> Pipeline:
+    """Raw columns to model features: the recipe, ModelReady and the preparation (unfitted)."""
+    return Pipeline([("recipe", recipe.to_sklearn()), ("ready", ModelReady()), ("prepare", preparation(scaled))])
 
 
 # ---------------------------------------------------------------- splits and experiments

@@ -16,7 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the bundled workbench package
 
-from workbench.errors import UserError  # noqa: E402
+from workbench.errors import exit_status  # noqa: E402
 from workbench.io import read_table, to_csv_bytes  # noqa: E402
 from workbench.modelfile import load_pipeline  # noqa: E402
 from workbench.predict import Predictor  # noqa: E402
@@ -45,15 +45,7 @@ def main(argv):
     if len(argv) != 3:
         print("usage: python predict.py input.csv output.csv", file=sys.stderr)
         return 2
-    try:
-        predict_file(Path(argv[1]), Path(argv[2]))
-    except UserError as exc:
-        print(f"error: {exc.message()}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(lambda: predict_file(Path(argv[1]), Path(argv[2])))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the bundled workbench package
 
-from workbench.errors import UserError  # noqa: E402
+from workbench.errors import exit_status  # noqa: E402
 from workbench.io import read_table  # noqa: E402
 from workbench.modelfile import dump_pipeline  # noqa: E402
 from workbench.recipe import Recipe  # noqa: E402
@@ -37,12 +37,7 @@ def main(argv):
         print("usage: python train.py data.csv [model.skops]", file=sys.stderr)
         return 2
     target = Path(argv[2]) if len(argv) == 3 else HERE / "model.retrained.skops"
-    try:
-        print(json.dumps(retrain(Path(argv[1]), target), indent=2, ensure_ascii=False))
-    except UserError as exc:
-        print(f"error: {exc.message()}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(lambda: print(json.dumps(retrain(Path(argv[1]), target), indent=2, ensure_ascii=False)))
 
 
 if __name__ == "__main__":

@@ -11,10 +11,9 @@ from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS, PRIMARY
 from workbench.experiments import automl_progress, start
 from workbench.i18n import t
 from workbench.store import Dataset
-from workbench.tasks import TASKS, check_target, propose_task
 from workbench.training import default_folds
 from workbench.ui.core import PageContext, say, say_note
-from workbench.ui.model import STATUS_KEYS, TASK_KEYS
+from workbench.ui.model import STATUS_KEYS, target_and_task, target_check
 
 SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot",
                "ensemble": "automl.source.ensemble"}
@@ -24,10 +23,7 @@ PRESET_KEYS = {"fast": "automl.preset.fast", "linear": "automl.preset.linear", "
 
 def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     """Target, task, metric, budget, search space, folds and seed; start the search as a job."""
-    target = st.selectbox(t("model.target"), list(raw.columns), key="automl_target")
-    proposal = propose_task(raw[target])
-    task = st.radio(t("model.task"), list(TASKS), index=list(TASKS).index(proposal.task), horizontal=True,
-                    format_func=lambda k: t(TASK_KEYS[k]), key=f"automl_task_{target}")
+    target, task = target_and_task(raw, "automl_")
     c1, c2, c3 = st.columns(3)
     metric = c1.selectbox(t("automl.metric"), list(METRICS[task]), format_func=lambda m: t(METRIC_KEYS[m]),
                           key=f"automl_metric_{task}")
@@ -37,13 +33,9 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     c4, c5 = st.columns(2)
     folds = int(c4.number_input(t("model.folds"), 2, 10, default_folds(len(raw)), key="automl_folds"))
     seed = int(c5.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="automl_seed", help=t("model.seed_help")))
-    check = check_target(raw, target, task, folds)
-    for note in check.errors:
-        st.error(say_note(note), icon=":material/block:")
-    for note in check.warnings:
-        st.warning(say_note(note), icon=":material/warning:")
+    ok = target_check(raw, target, task, folds)
     running = bool(jobs.active_jobs(ctx.store, ctx.project.id))
-    if st.button(t("automl.start"), type="primary", disabled=not check.ok or running, key="automl_start",
+    if st.button(t("automl.start"), type="primary", disabled=not ok or running, key="automl_start",
                  icon=":material/rocket_launch:"):
         start(ctx.store, ctx.project.id, "automl", dataset_id=dataset.id,
               settings=AutoMLSettings(target, task, metric, float(minutes), preset, folds, seed))

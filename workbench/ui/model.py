@@ -56,19 +56,31 @@ def _split_options(raw: pd.DataFrame, task: str) -> tuple[Split, bool, float]:
     return Split(method, test_size, folds, repeats, seed, time_column), bool(balanced), threshold
 
 
-def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
-    """Choose target, task and models; check the target; start training or tuning as a job."""
-    target = st.selectbox(t("model.target"), list(raw.columns), key="target")
+def target_and_task(raw: pd.DataFrame, prefix: str = "") -> tuple[str, str]:
+    """The target column and the task, proposed from the target (with the reason shown) and overridable."""
+    target = st.selectbox(t("model.target"), list(raw.columns), key=f"{prefix}target")
     proposal = propose_task(raw[target])
     task = st.radio(t("model.task"), list(TASKS), index=list(TASKS).index(proposal.task), horizontal=True,
-                    format_func=lambda k: t(TASK_KEYS[k]), key=f"task_{target}")
+                    format_func=lambda k: t(TASK_KEYS[k]), key=f"{prefix}task_{target}")
     st.caption(say_note(proposal.reason))
-    split, balanced, threshold = _split_options(raw, task)
-    check = check_target(raw, target, task, split.folds)
+    return target, task
+
+
+def target_check(raw: pd.DataFrame, target: str, task: str, folds: int) -> bool:
+    """Show what is wrong with the target (errors block, warnings inform); whether training may start."""
+    check = check_target(raw, target, task, folds)
     for note in check.errors:
         st.error(say_note(note), icon=":material/block:")
     for note in check.warnings:
         st.warning(say_note(note), icon=":material/warning:")
+    return check.ok
+
+
+def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
+    """Choose target, task and models; check the target; start training or tuning as a job."""
+    target, task = target_and_task(raw)
+    split, balanced, threshold = _split_options(raw, task)
+    ok = target_check(raw, target, task, split.folds)
     choices = [m.id for m in models_for(task) if not m.baseline]
     suggestion = latest_suggestion(ctx.store, ctx.project.id, target, task)
     proposal = suggestion["proposal"] if suggestion else DEFAULT_MODEL
@@ -85,13 +97,13 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
                 for m in chosen]
     version, _ = ctx.store.load_recipe(ctx.project.id)
     st.caption(say("model.uses_recipe", version=version))
-    if st.button(t("model.suggest"), disabled=not check.ok, key="suggest", icon=":material/lightbulb:",
+    if st.button(t("model.suggest"), disabled=not ok, key="suggest", icon=":material/lightbulb:",
                  help=t("model.suggest_help")):
         start(ctx.store, ctx.project.id, "suggest", dataset_id=dataset.id,
               settings=Settings(target, task, DEFAULT_MODEL, split=split))
         st.rerun()
     c1, c2, c3 = st.columns([2, 2, 1])
-    blocked = not check.ok or not chosen
+    blocked = not ok or not chosen
     if c1.button(t("model.train"), type="primary", disabled=blocked, key="train", icon=":material/play_arrow:"):
         start(ctx.store, ctx.project.id, "train", dataset_id=dataset.id, settings=settings)
         st.rerun()
