@@ -58,6 +58,8 @@ def live(ctx: PageContext) -> None:
     @st.fragment(run_every=1.5 if first["status"] in jobs.ACTIVE else None)
     def panel() -> None:
         job = _latest(ctx)
+        if first["status"] in jobs.ACTIVE and job["status"] not in jobs.ACTIVE:
+            st.rerun()  # finished: refresh the whole page once, before its links are drawn, and stop polling
         progress = automl_progress(job) or {}
         note = jobs.message(job)
         st.subheader(t("automl.search"))
@@ -75,8 +77,6 @@ def live(ctx: PageContext) -> None:
             st.warning(f"{status} · {say_note(note) if note else ''}", icon=":material/warning:")
         if progress:
             _figures(progress, job)
-        if first["status"] in jobs.ACTIVE and job["status"] not in jobs.ACTIVE:
-            st.rerun()  # finished: refresh once and stop polling
 
     panel()
 

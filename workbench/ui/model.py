@@ -120,6 +120,8 @@ def jobs_panel(ctx: PageContext) -> None:
 
     @st.fragment(run_every=1.5 if active else None)
     def panel() -> None:
+        if active and not jobs.active_jobs(ctx.store, ctx.project.id):
+            st.rerun()  # the last job finished: refresh the whole page once (its links too), and stop polling
         recent = ctx.store.list_jobs(ctx.project.id)[:3]
         for job in recent:
             note = jobs.message(job)
@@ -141,7 +143,5 @@ def jobs_panel(ctx: PageContext) -> None:
                         if st.button(t("job.restart"), key=f"restart_{job['id']}", icon=":material/replay:"):
                             restart(ctx.store, job["id"])
                             st.rerun()
-        if active and not jobs.active_jobs(ctx.store, ctx.project.id):
-            st.rerun()  # the last job finished: refresh the page once, and stop polling
 
     panel()
