@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import ParameterSampler
 
-from workbench import jobs
+from workbench import analyses, jobs
 from workbench.errors import UserError
 from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
@@ -309,7 +309,7 @@ def automl_progress(job: dict) -> dict[str, Any] | None:
 
 JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
     "train": train_several, "tune": tune, "suggest": suggest, "learning": learning, "explain": explanation_job,
-    "automl": automl_job,
+    "automl": automl_job, **analyses.JOB_KINDS,
 }
 
 

@@ -71,7 +71,7 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
     `about` describes the data (dataset, filename, rows, columns, trained_at; optionally importances);
     the ONNX conversion is checked on a sample of `frame`'s rows (without it, no conversion is tried)."""
     lang = lang or get_language()
-    about = {"trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(about or {})}
+    about = _stamped(about)
     settings = record["settings"]
     onnx_result = None
     if frame is not None and len(frame):
@@ -89,22 +89,81 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
     pinned = versions()
     requirements = "".join(f"{name}=={v}\n" for name, v in pinned.items())
     requirements += "".join(f"# {name}=={version(name)}  (only to run model.onnx)\n" for name in ONNX_PACKAGES)
+    files = {"model.skops": model, "schema.json": _json(meta),
+             "recipe.json": record.get("recipe") or '{"version": 1, "steps": []}',
+             "sample_request.json": _json(sample_request(record["schema"])),
+             "model_card.md": model_card(record, about, onnx, pinned, lang), "requirements.txt": requirements}
+    if onnx_result and onnx_result.model:
+        files["model.onnx"] = onnx_result.model
+    return _zip(files, SCRIPTS, MODULES)
+
+
+def _stamped(about: dict[str, Any] | None) -> dict[str, Any]:
+    return {"trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(about or {})}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def _zip(files: dict[str, bytes | str], scripts: tuple[str, ...], modules: tuple[str, ...]) -> bytes:
+    """A bundle: its own files, the scripts from workbench/bundle and the workbench modules they import."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("model.skops", model)
-        if onnx_result and onnx_result.model:
-            archive.writestr("model.onnx", onnx_result.model)
-        archive.writestr("schema.json", json.dumps(meta, ensure_ascii=False, indent=2, default=str))
-        archive.writestr("recipe.json", record.get("recipe") or '{"version": 1, "steps": []}')
-        archive.writestr("sample_request.json", json.dumps(sample_request(record["schema"]), ensure_ascii=False,
-                                                           indent=2, default=str))
-        archive.writestr("model_card.md", model_card(record, about, onnx, pinned, lang))
-        archive.writestr("requirements.txt", requirements)
-        for script in SCRIPTS:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        for script in scripts:
             archive.write(_HERE / "bundle" / script, script)
-        for module in MODULES:
+        for module in modules:
             archive.write(_HERE / module, f"workbench/{module}")
     return buffer.getvalue()
+
+
+def build_cluster_bundle(pipeline: Any, result: dict[str, Any], frame: pd.DataFrame, recipe_json: str | None,
+                         about: dict[str, Any] | None = None, lang: str | None = None) -> bytes:
+    """A bundle that assigns new rows to the clusters of a fitted k-means or Gaussian mixture `pipeline`
+    (result: a clustering job's result); predict.py and serve.py add a 'cluster' column."""
+    from workbench.modelcard import cluster_card
+    from workbench.modelfile import dump_pipeline
+    from workbench.predict import feature_schema
+
+    lang = lang or get_language()
+    about = _stamped(about)
+    schema = feature_schema(frame[result["columns"]])
+    meta = {"bundle_version": workbench.__version__, "task": "clustering", "target": "", "threshold": 0.5,
+            "classes": [], "schema": schema, "model": result["settings"]["algorithm"],
+            "settings": result["settings"], "metrics": result["scores"], "about": about, "language": lang}
+    pinned = versions()
+    files = {"model.skops": dump_pipeline(pipeline), "schema.json": _json(meta),
+             "recipe.json": recipe_json or '{"version": 1, "steps": []}',
+             "sample_request.json": _json(sample_request(schema)),
+             "model_card.md": cluster_card(result, about, pinned, lang),
+             "requirements.txt": "".join(f"{name}=={v}\n" for name, v in pinned.items())}
+    return _zip(files, ("predict.py", "serve.py"), MODULES)
+
+
+FORECAST_MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", "textfile.py", "io.py",
+                    "stats.py", "forecast.py", "locales/en.json", "locales/ja.json")
+FORECAST_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "pyarrow", "charset-normalizer",
+                     "openpyxl")
+
+
+def build_forecast_bundle(result: dict[str, Any], about: dict[str, Any] | None = None,
+                          lang: str | None = None) -> bytes:
+    """A bundle that forecasts the next periods from a history CSV (result: a forecast job's result):
+    forecast.py refits the chosen model on the history it is given, with the backtest's interval widths."""
+    from workbench.modelcard import forecast_card
+
+    lang = lang or get_language()
+    about = _stamped(about)
+    spec = {"bundle_version": workbench.__version__, "task": "forecasting", "settings": result["settings"],
+            "chosen": result["chosen"], "report": result["report"], "table": result["table"],
+            "spread": {key: part["spread"] for key, part in result["series"].items()}, "about": about,
+            "language": lang}
+    pinned = {name: version(name) for name in FORECAST_PACKAGES}
+    files = {"spec.json": _json(spec), "model_card.md": forecast_card(result, about, pinned, lang),
+             "requirements.txt": "".join(f"{name}=={v}\n" for name, v in pinned.items())}
+    return _zip(files, ("forecast.py",), FORECAST_MODULES)
 
 
 @dataclass

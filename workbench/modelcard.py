@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from workbench.clustering import ALGORITHM_KEYS, DIFFERENCE_KEYS, SCORE_KEYS
 from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS
+from workbench.forecast import MODEL_KEYS
 from workbench.i18n import t
 from workbench.recipe import Recipe
 
@@ -15,7 +17,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 def escape_md(value: Any) -> str:
     """Escape user data (names, values) so that it reads as plain text in the card's Markdown."""
     return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
 def _number(value: Any) -> str:
+    if value is None:
+        return "—"
     return f"{value:.4g}" if isinstance(value, float) else escape_md(value)
 
 
@@ -30,10 +36,7 @@ def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, An
 
     model = tr(f"model.{s['model_id']}")
     lines = [f"# {tr('card.title', model=model, target=escape_md(s['target']))}", ""]
-    lines += [f"## {tr('card.data')}", "",
-              tr("card.data_text", dataset=escape_md(about.get("dataset", "")),
-                 filename=escape_md(about.get("filename", "")), rows=about.get("rows", 0),
-                 columns=about.get("columns", 0)), ""]
+    lines += _data_lines(about, tr)
     lines += [f"## {tr('card.task')}", "",
               tr("card.task_text", task=tr(f"task.{s['task']}"), target=escape_md(s["target"]),
                  features=len(record["features"])), ""]
@@ -73,7 +76,71 @@ def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, An
               f"- {tr('card.limit_range')}", f"- {tr('card.limit_unseen')}", f"- {tr('card.limit_fairness')}"]
     if onnx is not None:
         lines += ["", "## ONNX", "", onnx["reason"]]
-    lines += ["", f"## {tr('card.provenance')}", "",
-              tr("card.trained_at", when=about.get("trained_at", "")), "",
-              ", ".join(f"{name} {v}" for name, v in versions.items())]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _provenance_lines(about, versions, tr)) + "\n"
+
+
+def _data_lines(about: dict[str, Any], tr: Any) -> list[str]:
+    return [f"## {tr('card.data')}", "",
+            tr("card.data_text", dataset=escape_md(about.get("dataset", "")),
+               filename=escape_md(about.get("filename", "")), rows=about.get("rows", 0),
+               columns=about.get("columns", 0)), ""]
+
+
+def _provenance_lines(about: dict[str, Any], versions: dict[str, str], tr: Any) -> list[str]:
+    return ["", f"## {tr('card.provenance')}", "", tr("card.trained_at", when=about.get("trained_at", "")), "",
+            ", ".join(f"{name} {v}" for name, v in versions.items())]
+
+
+def cluster_card(result: dict[str, Any], about: dict[str, Any], versions: dict[str, str], lang: str) -> str:
+    """The card of a clustering bundle: data, columns, algorithm, scores, the clusters in words, limits."""
+
+    def tr(key: str, **params: Any) -> str:
+        return t(key, lang=lang, **params)
+
+    s = result["settings"]
+    algorithm = tr(ALGORITHM_KEYS[s["algorithm"]])
+    lines = [f"# {tr('card.cluster_title', algorithm=algorithm)}", ""] + _data_lines(about, tr)
+    lines += [f"## {tr('card.model')}", "",
+              tr("card.cluster_text", algorithm=algorithm, clusters=result["scores"]["clusters"],
+                 columns=", ".join(escape_md(c) for c in result["columns"])), ""]
+    lines += [f"| {tr('card.metric')} | {tr('card.value')} |", "|---|---:|"]
+    for name in ("silhouette", "calinski_harabasz", "davies_bouldin"):
+        lines.append(f"| {tr(SCORE_KEYS[name][0])} | {_number(result['scores'][name])} |")
+    lines += ["", f"## {tr('card.cluster_profiles')}", ""]
+    for profile in result["profiles"]:
+        words = "; ".join(describe_difference(d, lang) for d in profile["differences"])
+        lines.append(f"- {tr('cluster.name', cluster=profile['cluster'])} ({profile['rows']}): {words}")
+    lines += ["", f"## {tr('card.limits')}", "", f"- {tr('card.cluster_limit')}", f"- {tr('card.limit_unseen')}"]
+    return "\n".join(lines + _provenance_lines(about, versions, tr)) + "\n"
+
+
+def describe_difference(d: dict[str, Any], lang: str | None = None) -> str:
+    """One way a cluster differs from all rows, in words (from clustering.profiles)."""
+    column = escape_md(d["column"])
+    if d["kind"] == "number":
+        return t(DIFFERENCE_KEYS[d["direction"]], lang=lang, column=column, value=f"{d['cluster_value']:.4g}",
+                 overall=f"{d['overall_value']:.4g}")
+    return t("cluster.diff.more", lang=lang, column=column, level=escape_md(d["level"]),
+             value=f"{d['cluster_value']:.0%}", overall=f"{d['overall_value']:.0%}")
+
+
+def forecast_card(result: dict[str, Any], about: dict[str, Any], versions: dict[str, str], lang: str) -> str:
+    """The card of a forecast bundle: data, series, the model chosen, its backtest against the baselines."""
+
+    def tr(key: str, **params: Any) -> str:
+        return t(key, lang=lang, **params)
+
+    s, report = result["settings"], result["report"]
+    model = tr(MODEL_KEYS[result["chosen"]])
+    lines = [f"# {tr('card.forecast_title', model=model, target=escape_md(s['target']))}", ""]
+    lines += _data_lines(about, tr)
+    lines += [tr("card.forecast_series", frequency=report["frequency"], start=report["start"], end=report["end"],
+                 series=report["series"], horizon=s["horizon"]), ""]
+    lines += [f"## {tr('card.metrics')}", "", tr("card.forecast_backtest", folds=s["folds"], horizon=s["horizon"]),
+              "", "| | MAE | RMSE | MAPE | MASE |", "|---|---:|---:|---:|---:|"]
+    for row in result["table"]:
+        mark = " ✓" if row["model"] == result["chosen"] else ""
+        lines.append(f"| {tr(MODEL_KEYS[row['model']])}{mark} | {_number(row['mae'])} | "
+                     f"{_number(row['rmse'])} | {_number(row['mape'])} | {_number(row['mase'])} |")
+    lines += ["", f"## {tr('card.limits')}", "", f"- {tr('card.forecast_limit')}"]
+    return "\n".join(lines + _provenance_lines(about, versions, tr)) + "\n"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.evaluation import predict_with_threshold
 from workbench.stats import is_number
-from workbench.tasks import BINARY, REGRESSION
+from workbench.tasks import BINARY, CLUSTERING, REGRESSION
 from workbench.transformers import to_number
 
 MAX_LEVELS = 200
@@ -88,6 +88,9 @@ def predict_rows(pipeline: Any, df: pd.DataFrame, rows: pd.DataFrame, task: str,
                  threshold: float = 0.5) -> pd.DataFrame:
     """`df` (the rows as uploaded) plus 'prediction' and, for classification, 'probability_<class>' columns."""
     out = df.copy()
+    if task == CLUSTERING:
+        out["cluster"] = pipeline.predict(rows)
+        return out
     if task == REGRESSION:
         out["prediction"] = pipeline.predict(rows)
         return out

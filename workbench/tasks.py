@@ -3,7 +3,7 @@
 propose_task() says binary, multiclass or regression and why; the person can
 override it. check_target() returns blocking problems (UserError-style notes)
 and warnings, each in the person's language, with what to do next. Clustering
-and forecasting join the same TASKS list in a later stage.
+and forecasting have no target to check: see workbench.clustering and workbench.forecast.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from workbench.stats import association, is_number
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 TASKS = (BINARY, MULTICLASS, REGRESSION)
+CLUSTERING, FORECASTING = "clustering", "forecasting"  # without a target to predict (workbench.clustering, .forecast)
 CLASSIFICATION = (BINARY, MULTICLASS)
 MAX_CLASSES = 50  # beyond this a 'classification' target is almost surely a quantity
 FEW_WHOLE_NUMBERS = 10

@@ -71,7 +71,8 @@ def predict(request: PredictRequest) -> PredictResponse:
     frame = pd.DataFrame([row.model_dump(by_alias=True) for row in request.rows], columns=list(SCHEMA))
     out, report = PREDICTOR.predict(frame)
     probability_columns = [c for c in out.columns if c.startswith("probability_") and c not in frame.columns]
-    predictions = [Prediction(prediction=_plain(record["prediction"]),
+    answer = "cluster" if META["task"] == "clustering" else "prediction"  # a clustering bundle names the cluster
+    predictions = [Prediction(prediction=_plain(record[answer]),
                               probabilities={c[len("probability_"):]: float(record[c]) for c in probability_columns}
                               or None)
                    for record in out.to_dict("records")]

@@ -220,3 +220,30 @@ class FlagOutliers(_OutlierStep):
         return tf.FlagOutliers(list(self.columns), self.method, self.threshold)
 
 
+
+
+@register
+@dataclass
+class ReduceDimensions(Step):
+    """Principal components of some numeric columns replace them (pca0, pca1, …); missing values are filled
+    with the median and the columns scaled first, all learned on the training rows."""
+
+    kind = "pca"
+    sort = LEARNED
+    PARAMS = (Param("columns", "columns", kinds=NUMERIC), Param("components", "integer", 2, minimum=1, maximum=50))
+    columns: list[str] = field(default_factory=list)
+    components: int = 2
+
+    def check(self, df: pd.DataFrame) -> None:
+        super().check(df)
+        _numeric(df, self.columns, self)
+        if int(self.components) > len(self.columns):
+            raise UserError("recipe.pca_too_many", components=int(self.components), columns=len(self.columns))
+
+    def transformer(self) -> Any:
+        from sklearn.decomposition import PCA
+        from sklearn.pipeline import make_pipeline
+
+        inner = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
+                              PCA(n_components=int(self.components), random_state=0))
+        return tf.OnColumns(inner, list(self.columns))

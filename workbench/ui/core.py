@@ -75,6 +75,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/explore.py", "page.explore.title", ":material/insights:"),
     ("pages/model.py", "page.model.title", ":material/model_training:"),
     ("pages/automl.py", "page.automl.title", ":material/rocket_launch:"),
+    ("pages/segments.py", "page.segments.title", ":material/bubble_chart:"),
+    ("pages/forecast.py", "page.forecast.title", ":material/timeline:"),
     ("pages/results.py", "page.results.title", ":material/leaderboard:"),
     ("pages/explain.py", "page.explain.title", ":material/psychology:"),
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),

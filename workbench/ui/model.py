@@ -114,15 +114,19 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
         st.rerun()
 
 
-def jobs_panel(ctx: PageContext) -> None:
-    """The project's recent jobs with progress and cancel; refreshes itself while one is active."""
+TRAINING_KINDS = ("train", "tune", "suggest", "learning", "explain", "automl")
+
+
+def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, results_link: bool = True) -> None:
+    """The project's recent jobs of `kinds` with progress and cancel; refreshes itself while one is active
+    (of any kind: one job runs at a time, so another's end may start this page's)."""
     active = jobs.active_jobs(ctx.store, ctx.project.id)
 
     @st.fragment(run_every=1.5 if active else None)
     def panel() -> None:
         if active and not jobs.active_jobs(ctx.store, ctx.project.id):
             st.rerun()  # the last job finished: refresh the whole page once (its links too), and stop polling
-        recent = ctx.store.list_jobs(ctx.project.id)[:3]
+        recent = [j for j in ctx.store.list_jobs(ctx.project.id) if j["kind"] in kinds][:3]
         for job in recent:
             note = jobs.message(job)
             if note and "model" in note.params:  # stored as an id; named in the reader's language
@@ -136,7 +140,8 @@ def jobs_panel(ctx: PageContext) -> None:
                         st.rerun(scope="fragment")
                 elif job["status"] == "done":
                     st.success(text, icon=":material/check_circle:")
-                    st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
+                    if results_link:
+                        st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
                 else:
                     st.warning(text, icon=":material/warning:")
                     if job["status"] in jobs.ENDED_EARLY and job.get("spec"):
