@@ -51,6 +51,7 @@ SCORE_KEYS = {"silhouette": ("cluster.score.silhouette", "cluster.score.silhouet
               "davies_bouldin": ("cluster.score.davies_bouldin", "cluster.score.davies_bouldin_help")}
 DIFFERENCE_KEYS = {"higher": "cluster.diff.higher", "lower": "cluster.diff.lower", "more": "cluster.diff.more"}
 NOISE = -1
+KNEE_MARGIN = 1.25
 
 
 @dataclass(frozen=True)
@@ -171,15 +172,17 @@ def best_k(curve: pd.DataFrame) -> int:
 
 def k_distance(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | None, min_samples: int = 5,
                seed: int = 0) -> tuple[np.ndarray, float]:
-    """Each row's distance to its min_samples-th neighbour, sorted (the k-distance chart for DBSCAN),
-    and the suggested eps at its knee (the point farthest from the line joining the ends)."""
+    """Each row's distance to its min_samples-th neighbour, sorted (the k-distance chart for DBSCAN), and the
+    suggested eps: the knee (the point farthest below the line joining the ends) moved out by a quarter, as
+    the knee is where distances start to climb and rows just past it still belong to their cluster (on three
+    well-separated blobs the knee itself splits one of them; 1.25 times it finds all three)."""
     X = frame[feature_columns(frame, columns)]
     Z = np.asarray(preparation(recipe).fit_transform(X), dtype=float)
     if len(Z) > SCORE_SAMPLE:
         Z = Z[np.random.default_rng(seed).choice(len(Z), SCORE_SAMPLE, replace=False)]
     distances, _ = NearestNeighbors(n_neighbors=min(min_samples, len(Z) - 1) + 1).fit(Z).kneighbors(Z)
     curve = np.sort(distances[:, -1])
-    return curve, float(curve[_knee(curve)])
+    return curve, float(curve[_knee(curve)]) * KNEE_MARGIN
 
 
 def _knee(curve: np.ndarray) -> int:

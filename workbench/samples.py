@@ -31,6 +31,8 @@ SAMPLES: list[Sample] = [
     Sample("tips_ja", "tips_ja_cp932.csv", "regression", "sample.tips_ja"),
     Sample("flights", "flights.csv", "forecasting", "sample.flights"),
     Sample("co2", "ts_co2_weekly.csv", "forecasting", "sample.co2"),
+    Sample("nile", "ts_nile_yearly.csv", "forecasting", "sample.nile"),
+    Sample("sunspots", "ts_sunspots_yearly.csv", "forecasting", "sample.sunspots"),
 ]
 
 
