@@ -48,6 +48,23 @@ def titanic_project(app_home: Path) -> str:
     return project.id
 
 
+@pytest.fixture
+def sample_project(app_home: Path):
+    """Make a new project in the app's workspace whose active dataset is a sample; returns its id."""
+    import uuid
+
+    from workbench.samples import add_sample
+    from workbench.store import Store
+
+    def make(sample: str) -> str:
+        store = Store(app_home)
+        project = store.create_project(f"{sample} {uuid.uuid4().hex[:6]}")
+        add_sample(store, project.id, sample)
+        return project.id
+
+    return make
+
+
 @pytest.fixture(scope="module")
 def app_url(app_home: Path) -> Iterator[str]:
     """Start the app on a fresh workspace; stop it (by PID) afterwards."""

@@ -253,3 +253,46 @@ def test_automl_search_survives_a_reload_and_opens_the_winner(app_url, browser, 
     page.get_by_text("How AutoML found this model, and its code").click()
     expect(page.get_by_text(re.compile("model = ")).first).to_be_visible()
     page.close()
+
+
+def test_segment_penguins_read_the_clusters_download_them_and_flag_anomalies(app_url, browser, sample_project):
+    project = sample_project("penguins")
+    page = _new_page(browser)
+    page.set_default_timeout(90_000)
+    page.goto(f"{app_url}/segments?project={project}")
+    expect(_title(page)).to_have_text("Segments")
+    page.get_by_role("button", name="Find clusters").click()
+    expect(page.get_by_text("K-means: 3 clusters")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("What sets each cluster apart")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Cluster 0\s*\(\d+ · \d+%\)"))).to_be_visible()
+    page.get_by_text("t-SNE", exact=True).click()
+    expect(page.get_by_text("Rows placed by t-SNE, coloured by cluster")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the rows with their cluster (CSV)").click()
+    header = open(download.value.path(), encoding="utf-8-sig").readline()
+    assert header.strip().endswith(",cluster")
+
+    page.get_by_role("tab", name="Anomalies").click()
+    page.get_by_role("button", name="Score every row").click()
+    expect(page.get_by_text("Rows flagged")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("The most unusual rows, and why")).to_be_visible()
+    page.close()
+
+
+def test_forecast_airline_passengers_with_a_year_and_a_month_column(app_url, browser, sample_project):
+    project = sample_project("flights")
+    page = _new_page(browser)
+    page.set_default_timeout(90_000)
+    page.goto(f"{app_url}/forecast?project={project}")
+    expect(_title(page)).to_have_text("Forecast")
+    page.get_by_role("combobox", name="Month column (with a year column)").click()
+    page.get_by_role("option", name="month", exact=True).click()
+    page.get_by_role("button", name="Forecast", exact=True).click()
+    expect(page.get_by_text(re.compile(r"passengers: .*12 periods ahead"))).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("monthly series from 1949-01-01 to 1960-12-01")).to_be_visible()
+    expect(page.get_by_text("passengers: history, backtests and forecast")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the forecast bundle").click()
+    with zipfile.ZipFile(download.value.path()) as bundle:
+        assert {"forecast.py", "spec.json", "model_card.md", "requirements.txt"} <= set(bundle.namelist())
+    page.close()
