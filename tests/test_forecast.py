@@ -165,3 +165,25 @@ def test_the_forecast_bundle_refits_on_a_history_in_a_fresh_python(flights, tmp_
     (tmp_path / "bad.csv").write_text("year,month,passengers\nsoon,May,1\nlater,June,2\nnever,July,3\n")
     done = fresh_python(["forecast.py", "bad.csv", "out.csv"], tmp_path)
     assert done.returncode != 0 and "Traceback" not in done.stderr and "date" in done.stderr
+
+
+def test_regressors_known_ahead_are_used_and_their_future_is_required(flights):
+    rng = np.random.default_rng(7)
+    promo = rng.integers(0, 2, len(flights) + 12)
+    table = pd.concat([flights, pd.DataFrame({"year": 1961, "month": flights["month"].head(12)})],
+                      ignore_index=True).assign(promo=promo)
+    table["passengers"] = table["passengers"] + 60 * table["promo"]  # the empty future stays empty
+    plain = fc.run(table, fc.ForecastSettings("year", "passengers", "month", model="arima"))
+    helped = fc.run(table, fc.ForecastSettings("year", "passengers", "month", model="arima", regressors=["promo"]))
+    mase = {r["model"]: r["mase"] for r in helped["table"]}
+    assert mase["arima"] < 0.8 * {r["model"]: r["mase"] for r in plain["table"]}["arima"]
+    future = np.array(helped["series"][""]["forecast"]["values"])
+    assert future.shape == (12,) and plain["report"]["missing"] == 0  # the future rows are not filled in
+    lift = future[promo[-12:] == 1].mean() - future[promo[-12:] == 0].mean()
+    assert lift > 30  # the promotion months are forecast higher
+    for model in ("gradient_boosting",):
+        assert np.isfinite(fc.run(table, fc.ForecastSettings("year", "passengers", "month", model=model,
+                                                             regressors=["promo"]))["table"][1]["mase"])
+    with pytest.raises(UserError) as refused:
+        fc.run(table.head(144 + 5), fc.ForecastSettings("year", "passengers", "month", regressors=["promo"]))
+    assert refused.value.key == "forecast.regressors_need_future" and refused.value.params["known"] == 5

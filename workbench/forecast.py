@@ -66,6 +66,7 @@ class ForecastSettings:
     fill: str = "interpolate"
     aggregate: str = "mean"
     seasonal: str = "add"  # add or mul: how the season combines with the level (exponential smoothing)
+    regressors: list[str] = field(default_factory=list)  # columns known ahead (a promotion, a holiday flag)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,24 +183,14 @@ def series(frame: pd.DataFrame, settings: ForecastSettings) -> tuple[dict[str, p
     """Each series as a regular, gap-free pd.Series with a DatetimeIndex (keyed by series id; '' for one),
     and what was repaired on the way."""
     s = settings
-    for name in (s.target, s.series, s.month):
-        if name and name not in frame.columns:
-            raise UserError("forecast.no_column", column=name)
-    target = pd.to_numeric(frame[s.target], errors="coerce") if s.target in frame.columns else None
-    if target is None or target.notna().sum() == 0 or not is_number(frame[s.target].dropna()):
-        raise UserError("forecast.target_not_numeric", column=s.target)
-    dates = parse_dates(frame, s.date, s.month)
-    frequency = detect_frequency(dates)
-    data = pd.DataFrame({"date": _periods(dates, frequency), "y": target,
-                         "series": frame[s.series].astype("str") if s.series else ""})
-    bad_dates = int(data["date"].isna().sum())
-    data = data.dropna(subset=["date"])
+    data, frequency, bad_dates = _table(frame, s)
     report = SeriesReport(frequency, season_of(frequency), len(data), str(data["date"].min().date()),
                           str(data["date"].max().date()), bad_dates=bad_dates, series=data["series"].nunique())
     out = {}
     for key, part in data.groupby("series", sort=True):
         report.duplicates += int(part["date"].duplicated().sum())
-        y = part.groupby("date")["y"].agg(s.aggregate)
+        y = _aggregate(part.groupby("date")["y"], s.aggregate)
+        y = y.loc[y.first_valid_index():y.last_valid_index()]  # rows after the last value are the future
         full = pd.date_range(y.index.min(), y.index.max(), freq=frequency)
         report.gaps += len(full) - len(y)
         y = y.reindex(full)
@@ -212,6 +203,52 @@ def series(frame: pd.DataFrame, settings: ForecastSettings) -> tuple[dict[str, p
         if y.nunique() <= 1:
             raise UserError("forecast.constant", series=key or s.target)
     return out, report
+
+
+def _table(frame: pd.DataFrame, s: ForecastSettings) -> tuple[pd.DataFrame, str, int]:
+    """The rows as date (moved to its period), y, series and the regressors; the frequency; rows left out
+    for their date."""
+    for name in (s.target, s.series, s.month, *s.regressors):
+        if name and name not in frame.columns:
+            raise UserError("forecast.no_column", column=name)
+    target = pd.to_numeric(frame[s.target], errors="coerce") if s.target in frame.columns else None
+    if target is None or target.notna().sum() == 0 or not is_number(frame[s.target].dropna()):
+        raise UserError("forecast.target_not_numeric", column=s.target)
+    for name in s.regressors:
+        if not is_number(frame[name].dropna()):
+            raise UserError("forecast.regressor_not_numeric", column=name)
+    dates = parse_dates(frame, s.date, s.month)
+    frequency = detect_frequency(dates)
+    data = pd.DataFrame({"date": _periods(dates, frequency), "y": target,
+                         "series": frame[s.series].astype("str") if s.series else "",
+                         **{f"x_{i}": pd.to_numeric(frame[c], errors="coerce") for i, c in enumerate(s.regressors)}})
+    bad_dates = int(data["date"].isna().sum())
+    return data.dropna(subset=["date"]), frequency, bad_dates
+
+
+def _aggregate(grouped: Any, how: str) -> Any:
+    return grouped.sum(min_count=1) if how == "sum" else grouped.agg(how)  # an empty period stays empty
+
+
+def regressors(frame: pd.DataFrame, settings: ForecastSettings, data: dict[str, pd.Series],
+               horizon: int) -> dict[str, pd.DataFrame | None]:
+    """Per series, the regressors over its history and the next `horizon` periods (rows of the table after
+    the last known value, where the target is empty); None for every series when there are none. UserError
+    when the table does not reach `horizon` periods past a series' end."""
+    if not settings.regressors:
+        return {key: None for key in data}
+    table, frequency, _ = _table(frame, settings)
+    names = [f"x_{i}" for i in range(len(settings.regressors))]
+    out = {}
+    for key, y in data.items():
+        part = _aggregate(table[table["series"] == key].groupby("date")[names], settings.aggregate)
+        index = pd.date_range(y.index[0], periods=len(y) + horizon, freq=frequency)
+        ahead = part.reindex(index[len(y):]).notna().all(axis=1)
+        if not ahead.all():
+            raise UserError("forecast.regressors_need_future", known=int(ahead.cumprod().sum()), horizon=horizon,
+                            series=key or settings.target)
+        out[key] = part.reindex(index).interpolate(limit_direction="both").set_axis(settings.regressors, axis=1)
+    return out
 
 
 def _fill(y: pd.Series, how: str) -> pd.Series:
@@ -254,27 +291,29 @@ def exponential_smoothing(y: pd.Series, h: int, m: int, seasonal: str = "add") -
         return np.asarray(fit.forecast(h), dtype=float)
 
 
-def arima(y: pd.Series, h: int, m: int) -> np.ndarray:
+def arima(y: pd.Series, h: int, m: int, exog: pd.DataFrame | None = None) -> np.ndarray:
     """ARIMA(1,1,1) with a seasonal (0,1,1) part for seasons up to 24 periods, and Fourier terms (3 pairs)
-    for longer ones such as 52 weeks."""
+    for longer ones such as 52 weeks; regressors (`exog`: the history and the h periods ahead) enter as
+    exogenous columns."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     values = y.to_numpy(dtype=float)
     kwargs: dict[str, Any] = {"order": (1, 1, 1)}
-    exog = future = None
+    columns = [] if exog is None else [exog.to_numpy(dtype=float)[: len(values) + h]]
     if 1 < m <= MAX_SEASONAL_ARIMA and len(values) >= 2 * m + 2:
         kwargs["seasonal_order"] = (0, 1, 1, m)
-    elif m > MAX_SEASONAL_ARIMA:
-        steps = np.arange(len(values) + h)
-        period = 365.25 / 7 if m == 52 else m
-        waves = np.column_stack([f(2 * np.pi * j * steps / period) for j in (1, 2, 3) for f in (np.sin, np.cos)])
-        exog, future = waves[: len(values)], waves[len(values):]
-        kwargs["trend"] = "c"
     else:
         kwargs["trend"] = "c"
+        if m > MAX_SEASONAL_ARIMA:
+            steps = np.arange(len(values) + h)
+            period = 365.25 / 7 if m == 52 else m
+            columns.append(np.column_stack([f(2 * np.pi * j * steps / period) for j in (1, 2, 3)
+                                            for f in (np.sin, np.cos)]))
+    known = np.column_stack(columns) if columns else None
+    past, future = (known[: len(values)], known[len(values):]) if known is not None else (None, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = SARIMAX(values, exog=exog, **kwargs).fit(disp=False, maxiter=50)
+        fit = SARIMAX(values, exog=past, **kwargs).fit(disp=False, maxiter=50)
         return np.asarray(fit.forecast(h, exog=future), dtype=float)
 
 
@@ -295,9 +334,10 @@ def _calendar(index: pd.DatetimeIndex, frequency: str) -> np.ndarray:
     return np.zeros((len(index), 0))
 
 
-def gradient_boosting(y: pd.Series, h: int, m: int) -> np.ndarray:
+def gradient_boosting(y: pd.Series, h: int, m: int, exog: pd.DataFrame | None = None) -> np.ndarray:
     """Histogram gradient boosting on the period-to-period changes: their recent lags, the lag one season back,
-    a rolling mean and calendar features; the changes are forecast one period at a time and added up."""
+    a rolling mean, calendar features and the regressors' values and changes (`exog`: the history and the h
+    periods ahead); the changes are forecast one period at a time and added up."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     frequency = y.index.freqstr if isinstance(y.index, pd.DatetimeIndex) and y.index.freq else "YS"
@@ -307,27 +347,30 @@ def gradient_boosting(y: pd.Series, h: int, m: int) -> np.ndarray:
     start = max(max(lags), window)
     if len(changes) - start < 10:  # too short to learn from: fall back to the seasonal-naive forecast
         return seasonal_naive(y, h, m)
-    index = y.index[1:]
+    future_index = pd.date_range(y.index[-1], periods=h + 1, freq=frequency)[1:]
+    extra = _calendar(y.index[1:].append(future_index), frequency)  # row t: the period of change t
+    if exog is not None:
+        known = exog.to_numpy(dtype=float)[: len(y) + h]
+        extra = np.c_[extra, known[1:], np.diff(known, axis=0)]
 
     def row(history: np.ndarray, t: int) -> list[float]:
         return [history[t - lag] for lag in lags] + [history[t - window:t].mean()]
 
-    X = np.array([row(changes, t) for t in range(start, len(changes))])
-    calendar = _calendar(index, frequency)
-    X = np.c_[X, calendar[start:]]
+    X = np.c_[np.array([row(changes, t) for t in range(start, len(changes))]), extra[start:len(changes)]]
     model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=0)
     model.fit(X, changes[start:])
-    future_index = pd.date_range(y.index[-1], periods=h + 1, freq=frequency)[1:]
-    future_calendar = _calendar(future_index, frequency)
     history = list(changes)
-    for step in range(h):
-        features = np.r_[row(np.asarray(history), len(history)), future_calendar[step]]
+    for _ in range(h):
+        t = len(history)
+        features = np.r_[row(np.asarray(history), t), extra[t]]
         history.append(float(model.predict(features.reshape(1, -1))[0]))
     return float(y.iloc[-1]) + np.cumsum(history[len(changes):])
 
 
-def predict(model: str, y: pd.Series, h: int, m: int, seasonal: str = "add") -> np.ndarray:
-    """h values after the end of y by the named model."""
+def predict(model: str, y: pd.Series, h: int, m: int, seasonal: str = "add",
+            exog: pd.DataFrame | None = None) -> np.ndarray:
+    """h values after the end of y by the named model; `exog` (regressors over y's periods and the h ahead)
+    is used by ARIMA and gradient boosting, and ignored by the others."""
     if model == "seasonal_naive":
         return seasonal_naive(y, h, m)
     if model == "moving_average":
@@ -335,9 +378,9 @@ def predict(model: str, y: pd.Series, h: int, m: int, seasonal: str = "add") -> 
     if model == "ets":
         return exponential_smoothing(y, h, m, seasonal)
     if model == "arima":
-        return arima(y, h, m)
+        return arima(y, h, m, exog)
     if model == "gradient_boosting":
-        return gradient_boosting(y, h, m)
+        return gradient_boosting(y, h, m, exog)
     raise ValueError(f"unknown forecasting model {model!r}")
 
 
@@ -385,15 +428,17 @@ class Backtest:
 
 
 def backtest(y: pd.Series, model: str, horizon: int, folds: int, m: int, seasonal: str = "add",
-             forecaster: Callable[..., np.ndarray] | None = None) -> Backtest:
+             forecaster: Callable[..., np.ndarray] | None = None, exog: pd.DataFrame | None = None) -> Backtest:
     """Rolling-origin evaluation: for each cut-off the model is fitted on the periods before it only and
-    forecasts the next `horizon` periods. `forecaster(history, h, m)` replaces the named model (tests)."""
+    forecasts the next `horizon` periods (the regressors `exog` are known up to the end of the fold, as they
+    will be in the future). `forecaster(history, h, m)` replaces the named model (tests)."""
     result = Backtest(model)
     values = y.to_numpy(dtype=float)
     for cut in cutoffs(len(y), horizon, folds, m):
         history = y.iloc[:cut]
         h = min(horizon, len(y) - cut)
-        forecast = (forecaster(history, h, m) if forecaster else predict(model, history, h, m, seasonal))
+        known = exog.iloc[:cut + h] if exog is not None else None
+        forecast = (forecaster(history, h, m) if forecaster else predict(model, history, h, m, seasonal, known))
         actual = values[cut:cut + h]
         result.folds.append({"cutoff": str(y.index[cut - 1].date()),
                              "dates": [str(d.date()) for d in y.index[cut:cut + h]],
@@ -427,6 +472,7 @@ def run(frame: pd.DataFrame, settings: ForecastSettings,
     if s.horizon < 1 or s.folds < 1:
         raise UserError("forecast.bad_horizon")
     data, report = series(frame, s)
+    exogs = regressors(frame, s, data, s.horizon)
     m = report.season
     models = candidates(s)
     tests: dict[str, dict[str, Backtest]] = {name: {} for name in models}
@@ -437,7 +483,7 @@ def run(frame: pd.DataFrame, settings: ForecastSettings,
             if on_step:
                 on_step(done, total, name)
             try:
-                tests[name][key] = backtest(y, name, s.horizon, s.folds, m, s.seasonal)
+                tests[name][key] = backtest(y, name, s.horizon, s.folds, m, s.seasonal, exog=exogs[key])
             except UserError:
                 raise
             except Exception as exc:  # a model that cannot fit this series is left out, and said so
@@ -463,18 +509,19 @@ def run(frame: pd.DataFrame, settings: ForecastSettings,
         out_series[key] = {
             "history": {"dates": [str(d.date()) for d in y.index], "values": [float(v) for v in y]},
             "backtest": tests[chosen][key].folds,
-            "forecast": _ahead(y, chosen, s.horizon, m, s.seasonal, width, report.frequency), "spread": width}
+            "forecast": _ahead(y, chosen, s.horizon, m, s.seasonal, width, report.frequency, exogs[key]),
+            "spread": width}
     if on_step:
         on_step(total, total, chosen)
     return {"settings": s.to_dict(), "report": report.to_dict(), "table": table, "chosen": chosen,
             "failures": failures, "series": out_series}
 
 
-def _ahead(y: pd.Series, model: str, h: int, m: int, seasonal: str, width: list[float],
-           frequency: str) -> dict[str, list]:
+def _ahead(y: pd.Series, model: str, h: int, m: int, seasonal: str, width: list[float], frequency: str,
+           exog: pd.DataFrame | None = None) -> dict[str, list]:
     """The next h periods after y by `model`, with intervals `width` wide per step (stretched like a random
     walk beyond the steps it covers)."""
-    point = predict(model, y, h, m, seasonal)
+    point = predict(model, y, h, m, seasonal, exog)
     width = list(width) or [0.0]
     while len(width) < h:
         width.append(width[-1] * np.sqrt((len(width) + 1) / len(width)))
@@ -493,10 +540,11 @@ def future_forecast(frame: pd.DataFrame, settings: ForecastSettings, model: str,
     what a forecast bundle runs."""
     h = int(horizon or settings.horizon)
     data, report = series(frame, replace(settings, horizon=h))
+    exogs = regressors(frame, settings, data, h)
     pooled = list(np.mean([w for w in spreads.values()], axis=0)) if spreads else []
     result = {"settings": settings.to_dict(), "series": {
         key: {"forecast": _ahead(y, model, h, report.season, settings.seasonal, spreads.get(key, pooled),
-                                 report.frequency)} for key, y in data.items()}}
+                                 report.frequency, exogs[key])} for key, y in data.items()}}
     return forecast_table(result)
 
 

@@ -53,6 +53,9 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                          format_func=lambda m: t(fc.MODEL_KEYS[m]), help=t("forecast.model_help"))
     horizon = int(c3.number_input(t("forecast.horizon"), 1, 1000, 12, key="fc_horizon",
                                   help=t("forecast.horizon_help")))
+    extra = [c for c in numbers if c not in (date, month, target, series)]
+    regressors = st.multiselect(t("forecast.regressors"), extra, key="fc_regressors",
+                                help=t("forecast.regressors_help"))
     with st.expander(t("forecast.more")):
         d1, d2, d3, d4 = st.columns(4)
         folds = int(d1.number_input(t("forecast.folds"), 1, 10, 3, key="fc_folds", help=t("forecast.folds_help")))
@@ -62,10 +65,12 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                                  format_func=lambda a: t(fc.AGGREGATE_KEYS[a]), help=t("forecast.aggregate_help"))
         seasonal = d4.radio(t("forecast.seasonal"), ("add", "mul"), key="fc_seasonal",
                             format_func=lambda v: t(fc.SEASONAL_KEYS[v]), help=t("forecast.seasonal_help"))
-    settings = fc.ForecastSettings(date, target, month, series, model, horizon, folds, fill, aggregate, seasonal)
+    settings = fc.ForecastSettings(date, target, month, series, model, horizon, folds, fill, aggregate, seasonal,
+                                   regressors)
     busy = bool(jobs.active_jobs(ctx.store, ctx.project.id))
     if st.button(t("forecast.run"), type="primary", key="fc_run", disabled=busy, icon=":material/timeline:"):
-        fc.series(raw, settings)  # dates, target and length are checked here, before the job is queued
+        data, _ = fc.series(raw, settings)  # dates, target, length and regressors are checked before queuing
+        fc.regressors(raw, settings, data, horizon)
         start(ctx.store, ctx.project.id, "forecast", dataset_id=dataset.id, settings=settings.to_dict())
         st.rerun()
     if busy:
