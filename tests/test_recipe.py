@@ -53,6 +53,7 @@ EXAMPLES = {
     "bin": S.Bin(["fare"], 4, "quantile"),
     "clip_outliers": S.ClipOutliers(["fare"], "iqr", 1.5),
     "flag_outliers": S.FlagOutliers(["fare"], "zscore", 3.0),
+    "pca": S.ReduceDimensions(["age", "fare", "sibsp", "parch"], 2),
 }
 
 

@@ -23,6 +23,15 @@ def _title(page: Page):
     return page.locator("h1").first
 
 
+def _open(browser, url: str, title: str, timeout: int = 90_000) -> Page:
+    """A new page at `url`, for a journey with background work (longer waits), once its title shows."""
+    page = _new_page(browser)
+    page.set_default_timeout(timeout)
+    page.goto(url)
+    expect(_title(page)).to_have_text(title)
+    return page
+
+
 def test_direct_landing_on_the_data_page_opens_the_sample(app_url, browser):
     page = _new_page(browser)
     page.goto(f"{app_url}/data")
@@ -165,10 +174,7 @@ def test_explore_chart_in_the_browser(app_url, browser, titanic_project):
 
 
 def test_train_two_models_compare_predict_and_download(app_url, browser, titanic_project, tmp_path):
-    page = _new_page(browser)
-    page.set_default_timeout(90_000)
-    page.goto(f"{app_url}/model?project={titanic_project}")
-    expect(_title(page)).to_have_text("Model")
+    page = _open(browser, f"{app_url}/model?project={titanic_project}", "Model")
     _choose(page, "Models", "Logistic regression")
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_text("Running")).to_be_visible()  # progress shows while the page stays usable
@@ -216,10 +222,7 @@ def test_explain_a_trained_titanic_model_beeswarm_and_a_passengers_waterfall(app
     frame = store.load_frame(dataset.id).drop(columns=["alive"])
     save_experiment(store, titanic_project, dataset.id, 0,
                     train_experiment(frame, Recipe(), Settings("survived", "binary", "hist_gradient_boosting")))
-    page = _new_page(browser)
-    page.set_default_timeout(90_000)
-    page.goto(f"{app_url}/explain?project={titanic_project}")
-    expect(_title(page)).to_have_text("Explain")
+    page = _open(browser, f"{app_url}/explain?project={titanic_project}", "Explain")
     expect(page.get_by_text(re.compile("TreeExplainer"))).to_be_visible()
     page.get_by_role("button", name="Explain this model").click()
     expect(page.get_by_text("Every row: how each column pushed the output (1)")).to_be_visible(timeout=120_000)
@@ -232,10 +235,7 @@ def test_explain_a_trained_titanic_model_beeswarm_and_a_passengers_waterfall(app
 
 
 def test_automl_search_survives_a_reload_and_opens_the_winner(app_url, browser, titanic_project):
-    page = _new_page(browser)
-    page.set_default_timeout(120_000)
-    page.goto(f"{app_url}/automl?project={titanic_project}")
-    expect(_title(page)).to_have_text("AutoML")
+    page = _open(browser, f"{app_url}/automl?project={titanic_project}", "AutoML", 120_000)
     budget = page.get_by_role("slider").first  # the time budget: 2 minutes -> 1
     budget.focus()
     budget.press("ArrowLeft")
@@ -257,10 +257,7 @@ def test_automl_search_survives_a_reload_and_opens_the_winner(app_url, browser, 
 
 def test_segment_penguins_read_the_clusters_download_them_and_flag_anomalies(app_url, browser, sample_project):
     project = sample_project("penguins")
-    page = _new_page(browser)
-    page.set_default_timeout(90_000)
-    page.goto(f"{app_url}/segments?project={project}")
-    expect(_title(page)).to_have_text("Segments")
+    page = _open(browser, f"{app_url}/segments?project={project}", "Segments")
     page.get_by_role("button", name="Find clusters").click()
     expect(page.get_by_text("K-means: 3 clusters")).to_be_visible(timeout=90_000)
     expect(page.get_by_text("What sets each cluster apart")).to_be_visible()
@@ -281,10 +278,7 @@ def test_segment_penguins_read_the_clusters_download_them_and_flag_anomalies(app
 
 def test_forecast_airline_passengers_with_a_year_and_a_month_column(app_url, browser, sample_project):
     project = sample_project("flights")
-    page = _new_page(browser)
-    page.set_default_timeout(90_000)
-    page.goto(f"{app_url}/forecast?project={project}")
-    expect(_title(page)).to_have_text("Forecast")
+    page = _open(browser, f"{app_url}/forecast?project={project}", "Forecast")
     page.get_by_role("combobox", name="Month column (with a year column)").click()
     page.get_by_role("option", name="month", exact=True).click()
     page.get_by_role("button", name="Forecast", exact=True).click()
