@@ -8,7 +8,6 @@ same rows, which gives the same clusters).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 import numpy as np
@@ -17,15 +16,14 @@ import pandas as pd
 from workbench import clustering as cl
 from workbench import forecast as fc
 from workbench.io import read_table, to_csv_bytes
-from workbench.jobs import JobContext
+from workbench.jobs import JobContext, latest_result
 from workbench.recipe import Recipe
 from workbench.store import Dataset, Store
 
 
 def inputs(store: Store, project_id: str, dataset_id: str) -> tuple[pd.DataFrame, Recipe]:
     """The dataset as uploaded and the project's recipe (its steps run inside the pipelines)."""
-    _, text = store.load_recipe(project_id)
-    return store.load_frame(dataset_id), Recipe.from_json(text) if text else Recipe()
+    return store.load_frame(dataset_id), Recipe.saved(store.load_recipe(project_id)[1])
 
 
 def choose_k_job(store: Store, project_id: str, dataset_id: str, columns: list[str], seed: int = 42) -> Callable:
@@ -93,14 +91,9 @@ def forecast_job(store: Store, project_id: str, dataset_id: str, settings: dict[
     return work
 
 
-def latest(store: Store, project_id: str, kind: str, dataset_id: str | None = None) -> dict | None:
-    """The result of the newest finished job of `kind` (on the dataset, when given)."""
-    for job in store.list_jobs(project_id):
-        if job["kind"] == kind and job["status"] == "done" and job["result"]:
-            result = json.loads(job["result"])
-            if dataset_id is None or result.get("dataset") == dataset_id:
-                return result
-    return None
+def latest(store: Store, project_id: str, kind: str, dataset_id: str) -> dict | None:
+    """The result of the newest finished job of `kind` on the dataset."""
+    return latest_result(store, project_id, kind, lambda result: result.get("dataset") == dataset_id)
 
 
 def with_clusters(frame: pd.DataFrame, labels: list[int], column: str = "cluster") -> pd.DataFrame:

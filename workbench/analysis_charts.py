@@ -11,9 +11,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.charts import COLOUR, _finish
+from workbench.clustering import NOISE
 from workbench.i18n import t
 
 BAND80, BAND95, BACKTEST = "rgba(31,119,180,0.30)", "rgba(31,119,180,0.15)", "#FF7F0E"
+
+
+def cluster_name(cluster: int | str) -> str:
+    """'Cluster 2', or 'Noise' for the rows DBSCAN left out (-1)."""
+    return t("cluster.noise") if int(cluster) == NOISE else t("cluster.name", cluster=int(cluster))
 
 
 def choose_k(curve: pd.DataFrame, best: int) -> go.Figure:
@@ -55,9 +61,9 @@ def cluster_map(points: pd.DataFrame, method: str) -> go.Figure:
     fig = go.Figure()
     for cluster in sorted(points["cluster"].unique()):
         part = points[points["cluster"] == cluster]
-        name = t("cluster.noise") if cluster == -1 else t("cluster.name", cluster=int(cluster))
+        name = cluster_name(cluster)
         fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers", name=name,
-                                   marker=dict(size=5, opacity=0.7, color="lightgrey" if cluster == -1 else None),
+                                   marker=dict(size=5, opacity=0.7, color="lightgrey" if cluster == NOISE else None),
                                    customdata=part["row"], hovertemplate=t("cluster.hover_row") + "<extra></extra>"))
     fig.update_xaxes(title=f"{method} 1")
     fig.update_yaxes(title=f"{method} 2")
@@ -65,8 +71,7 @@ def cluster_map(points: pd.DataFrame, method: str) -> go.Figure:
 
 
 def cluster_sizes(sizes: dict[str, int]) -> go.Figure:
-    names = [t("cluster.noise") if k == "-1" else t("cluster.name", cluster=k) for k in sizes]
-    fig = go.Figure(go.Bar(x=names, y=list(sizes.values()), marker_color=COLOUR))
+    fig = go.Figure(go.Bar(x=[cluster_name(k) for k in sizes], y=list(sizes.values()), marker_color=COLOUR))
     fig.update_yaxes(title=t("cluster.rows"))
     return _finish(fig, t("cluster.chart.sizes"), False, height=320)
 

@@ -87,6 +87,20 @@ def preparation(recipe: Recipe) -> Pipeline:
     return feature_pipeline(recipe, scaled=True)
 
 
+def prepared(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | None) -> tuple[np.ndarray, Pipeline, list[str]]:
+    """The chosen columns of every row as scaled numbers, the fitted preparation, and the columns used."""
+    chosen = feature_columns(frame, columns)
+    prep = preparation(recipe)
+    return np.asarray(prep.fit_transform(frame[chosen]), dtype=float), prep, chosen
+
+
+def sample_rows(rows: int, limit: int, seed: int = 0) -> np.ndarray:
+    """Positions of at most `limit` rows out of `rows`, drawn at random (all of them when few), in order."""
+    if rows <= limit:
+        return np.arange(rows)
+    return np.sort(np.random.default_rng(seed).choice(rows, limit, replace=False))
+
+
 def estimator(settings: ClusterSettings, rows: int) -> Any:
     """The unfitted clustering algorithm; refuses agglomerative clustering on too many rows."""
     s = settings
@@ -120,17 +134,13 @@ class Clustering:
 
 def fit_clusters(frame: pd.DataFrame, recipe: Recipe, settings: ClusterSettings) -> Clustering:
     """Prepare the chosen columns and cluster every row."""
-    columns = feature_columns(frame, settings.columns)
-    X = frame[columns]
-    if len(X) < 3:
-        raise UserError("cluster.too_few_rows", rows=len(X))
-    prep = preparation(recipe)
-    Z = np.asarray(prep.fit_transform(X), dtype=float)
+    if len(frame) < 3:
+        raise UserError("cluster.too_few_rows", rows=len(frame))
+    Z, prep, columns = prepared(frame, recipe, settings.columns)
     model = estimator(settings, len(Z))
     labels = np.asarray(model.fit_predict(Z))
-    return Clustering(settings, Pipeline([*prep.steps, ("model", model)]), labels, cluster_scores(Z, labels,
-                                                                                                 settings.seed),
-                      columns)
+    scores = cluster_scores(Z, labels, settings.seed)
+    return Clustering(settings, Pipeline([*prep.steps, ("model", model)]), labels, scores, columns)
 
 
 def cluster_scores(Z: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict[str, float | None]:
@@ -152,8 +162,7 @@ def cluster_scores(Z: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict[str
 def choose_k(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | None, seed: int = 42,
              on_step: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """For k = 2..10: k-means inertia (the elbow chart) and silhouette; one row per k."""
-    X = frame[feature_columns(frame, columns)]
-    Z = np.asarray(preparation(recipe).fit_transform(X), dtype=float)
+    Z, _, _ = prepared(frame, recipe, columns)
     rows = []
     ks = [k for k in K_RANGE if k < len(Z)]
     for i, k in enumerate(ks):
@@ -176,10 +185,8 @@ def k_distance(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | None, m
     suggested eps: the knee (the point farthest below the line joining the ends) moved out by a quarter, as
     the knee is where distances start to climb and rows just past it still belong to their cluster (on three
     well-separated blobs the knee itself splits one of them; 1.25 times it finds all three)."""
-    X = frame[feature_columns(frame, columns)]
-    Z = np.asarray(preparation(recipe).fit_transform(X), dtype=float)
-    if len(Z) > SCORE_SAMPLE:
-        Z = Z[np.random.default_rng(seed).choice(len(Z), SCORE_SAMPLE, replace=False)]
+    Z, _, _ = prepared(frame, recipe, columns)
+    Z = Z[sample_rows(len(Z), SCORE_SAMPLE, seed)]
     distances, _ = NearestNeighbors(n_neighbors=min(min_samples, len(Z) - 1) + 1).fit(Z).kneighbors(Z)
     curve = np.sort(distances[:, -1])
     return curve, float(curve[_knee(curve)]) * KNEE_MARGIN
@@ -198,10 +205,8 @@ def dendrogram_data(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | No
     from scipy.cluster.hierarchy import dendrogram
     from scipy.cluster.hierarchy import linkage as link
 
-    X = frame[feature_columns(frame, columns)]
-    Z = np.asarray(preparation(recipe).fit_transform(X), dtype=float)
-    if len(Z) > DENDROGRAM_SAMPLE:
-        Z = Z[np.random.default_rng(seed).choice(len(Z), DENDROGRAM_SAMPLE, replace=False)]
+    Z, _, _ = prepared(frame, recipe, columns)
+    Z = Z[sample_rows(len(Z), DENDROGRAM_SAMPLE, seed)]
     tree = dendrogram(link(Z, method=linkage), no_plot=True)
     return {"icoord": tree["icoord"], "dcoord": tree["dcoord"], "rows": len(Z)}
 
@@ -211,9 +216,7 @@ def row_map(clustering: Clustering, frame: pd.DataFrame, method: str = "pca") ->
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
 
-    limit = TSNE_SAMPLE if method == "tsne" else MAP_SAMPLE
-    rng = np.random.default_rng(clustering.settings.seed)
-    rows = np.sort(rng.choice(len(frame), limit, replace=False)) if len(frame) > limit else np.arange(len(frame))
+    rows = sample_rows(len(frame), TSNE_SAMPLE if method == "tsne" else MAP_SAMPLE, clustering.settings.seed)
     prep = Pipeline(clustering.pipeline.steps[:-1])
     Z = np.asarray(prep.transform(frame[clustering.columns].iloc[rows]), dtype=float)
     if method == "tsne":
@@ -235,7 +238,7 @@ def profiles(frame: pd.DataFrame, labels: np.ndarray, columns: list[str], top: i
         differences = []
         for name in columns:
             col = frame[name]
-            if is_number(col) and not pd.api.types.is_bool_dtype(col):
+            if is_number(col):
                 values = pd.to_numeric(col, errors="coerce")
                 sd = float(values.std())
                 mean_all, mean_in = float(values.mean()), float(values[inside].mean())
@@ -280,10 +283,9 @@ class AnomalySettings:
 
 def anomaly_scores(frame: pd.DataFrame, recipe: Recipe, settings: AnomalySettings) -> np.ndarray:
     """One score per row, higher = more unusual (isolation forest's path length or LOF's density ratio)."""
-    columns = feature_columns(frame, settings.columns)
     if len(frame) < 3:
         raise UserError("cluster.too_few_rows", rows=len(frame))
-    Z = np.asarray(preparation(recipe).fit_transform(frame[columns]), dtype=float)
+    Z, _, _ = prepared(frame, recipe, settings.columns)
     if settings.detector == "isolation_forest":
         model = IsolationForest(n_estimators=200, random_state=settings.seed).fit(Z)
         return -model.score_samples(Z)
@@ -302,7 +304,7 @@ def unusual_values(frame: pd.DataFrame, row: int, columns: list[str], top: int =
         value = col.iloc[row]
         if pd.isna(value):
             continue
-        if is_number(col) and not pd.api.types.is_bool_dtype(col):
+        if is_number(col):
             values = pd.to_numeric(col, errors="coerce")
             median = float(values.median())
             spread = float((values - median).abs().median()) * 1.4826 or float(values.std()) or 1.0

@@ -148,7 +148,7 @@ def tune(store: Store, project_id: str, dataset_id: str, settings: Settings, can
 
 def _inputs(store: Store, project_id: str, dataset_id: str) -> tuple[pd.DataFrame, Recipe, int]:
     version, text = store.load_recipe(project_id)
-    recipe = Recipe.from_json(text) if text else Recipe()
+    recipe = Recipe.saved(text)
     return store.load_frame(dataset_id), recipe, version
 
 
@@ -167,7 +167,7 @@ def suggest(store: Store, project_id: str, dataset_id: str, settings: Settings) 
 
 def latest_suggestion(store: Store, project_id: str, target: str, task: str) -> dict | None:
     """The newest finished suggestion for this target and task, if any."""
-    return _latest_result(store, project_id, "suggest", lambda r: r["target"] == target and r["task"] == task)
+    return jobs.latest_result(store, project_id, "suggest", lambda r: r["target"] == target and r["task"] == task)
 
 
 def learning(store: Store, project_id: str, experiment_id: str) -> Callable:
@@ -177,7 +177,7 @@ def learning(store: Store, project_id: str, experiment_id: str) -> Callable:
         stored = store.get_experiment(experiment_id)
         ctx.report(0.0, "job.learning")
         frame = store.load_frame(stored.dataset_id)
-        recipe = Recipe.from_json(stored.record["recipe"]) if stored.record.get("recipe") else Recipe()
+        recipe = Recipe.saved(stored.record.get("recipe"))
         curve = learning_curve_data(frame, recipe, settings_of(stored), model=automl_model(store, stored))
         return {"experiment": experiment_id, "curve": curve.to_dict("list")}
 
@@ -186,18 +186,9 @@ def learning(store: Store, project_id: str, experiment_id: str) -> Callable:
 
 def latest_learning_curve(store: Store, project_id: str, experiment_id: str) -> pd.DataFrame | None:
     """The newest finished learning curve of an experiment, if any."""
-    result = _latest_result(store, project_id, "learning", lambda r: r["experiment"] == experiment_id)
+    result = jobs.latest_result(store, project_id, "learning", lambda r: r["experiment"] == experiment_id)
     return pd.DataFrame(result["curve"]) if result else None
 
-
-def _latest_result(store: Store, project_id: str, kind: str, matches: Callable[[dict], bool]) -> dict | None:
-    """The result of the newest finished job of `kind` whose result `matches`."""
-    for job in store.list_jobs(project_id):
-        if job["kind"] == kind and job["status"] == "done" and job["result"]:
-            result = json.loads(job["result"])
-            if matches(result):
-                return result
-    return None
 
 
 def test_and_training_rows(store: Store, stored: StoredExperiment) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from workbench.charts import COLOUR, _finish
 from workbench.explain import Explanation
 from workbench.i18n import t
+from workbench.stats import is_number
 
 UNIT_KEYS = {"log_odds": "explain.unit.log_odds", "probability": "explain.unit.probability",
              "target": "explain.unit.target"}
@@ -31,7 +32,7 @@ def shap_bar(explanation: Explanation, k: int = 0) -> go.Figure:
 
 def _colour_scale(values: pd.Series) -> np.ndarray:
     """Each row's value of a column as 0..1 (rank for numbers, code order for categories), NaN for missing."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if is_number(values):
         ranks = values.rank(pct=True)
     else:
         codes = values.astype("category").cat.codes.astype(float).replace(-1, np.nan)

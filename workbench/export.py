@@ -28,9 +28,10 @@ import pandas as pd
 import workbench
 from workbench.errors import UserError
 from workbench.i18n import Note, get_language
-from workbench.modelcard import model_card
-from workbench.modelfile import load_pipeline
-from workbench.predict import Predictor
+from workbench.modelcard import cluster_card, forecast_card, model_card
+from workbench.modelfile import dump_pipeline, load_pipeline
+from workbench.predict import Predictor, feature_schema
+from workbench.recipe import Recipe
 
 _HERE = Path(__file__).resolve().parent
 SCRIPTS = ("predict.py", "serve.py", "train.py")
@@ -46,9 +47,13 @@ MAX_ENTRIES = 200
 ONNX_SAMPLE = 500  # rows on which ONNX predictions are compared with scikit-learn's
 
 
-def versions() -> dict[str, str]:
+def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     """The versions of the packages the model was trained with."""
-    return {name: version(name) for name in PACKAGES}
+    return {name: version(name) for name in packages}
+
+
+def _requirements(pinned: dict[str, str]) -> str:
+    return "".join(f"{name}=={v}\n" for name, v in pinned.items())
 
 
 def about_dataset(name: str, filename: str, frame: pd.DataFrame) -> dict[str, Any]:
@@ -87,10 +92,10 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
             "baseline": record["baseline"], "n_train": record["n_train"], "n_test": record["n_test"],
             "about": about, "onnx": onnx, "language": lang}
     pinned = versions()
-    requirements = "".join(f"{name}=={v}\n" for name, v in pinned.items())
+    requirements = _requirements(pinned)
     requirements += "".join(f"# {name}=={version(name)}  (only to run model.onnx)\n" for name in ONNX_PACKAGES)
     files = {"model.skops": model, "schema.json": _json(meta),
-             "recipe.json": record.get("recipe") or '{"version": 1, "steps": []}',
+             "recipe.json": record.get("recipe") or Recipe().to_json(),
              "sample_request.json": _json(sample_request(record["schema"])),
              "model_card.md": model_card(record, about, onnx, pinned, lang), "requirements.txt": requirements}
     if onnx_result and onnx_result.model:
@@ -123,10 +128,6 @@ def build_cluster_bundle(pipeline: Any, result: dict[str, Any], frame: pd.DataFr
                          about: dict[str, Any] | None = None, lang: str | None = None) -> bytes:
     """A bundle that assigns new rows to the clusters of a fitted k-means or Gaussian mixture `pipeline`
     (result: a clustering job's result); predict.py and serve.py add a 'cluster' column."""
-    from workbench.modelcard import cluster_card
-    from workbench.modelfile import dump_pipeline
-    from workbench.predict import feature_schema
-
     lang = lang or get_language()
     about = _stamped(about)
     schema = feature_schema(frame[result["columns"]])
@@ -135,10 +136,10 @@ def build_cluster_bundle(pipeline: Any, result: dict[str, Any], frame: pd.DataFr
             "settings": result["settings"], "metrics": result["scores"], "about": about, "language": lang}
     pinned = versions()
     files = {"model.skops": dump_pipeline(pipeline), "schema.json": _json(meta),
-             "recipe.json": recipe_json or '{"version": 1, "steps": []}',
+             "recipe.json": recipe_json or Recipe().to_json(),
              "sample_request.json": _json(sample_request(schema)),
              "model_card.md": cluster_card(result, about, pinned, lang),
-             "requirements.txt": "".join(f"{name}=={v}\n" for name, v in pinned.items())}
+             "requirements.txt": _requirements(pinned)}
     return _zip(files, ("predict.py", "serve.py"), MODULES)
 
 
@@ -152,17 +153,15 @@ def build_forecast_bundle(result: dict[str, Any], about: dict[str, Any] | None =
                           lang: str | None = None) -> bytes:
     """A bundle that forecasts the next periods from a history CSV (result: a forecast job's result):
     forecast.py refits the chosen model on the history it is given, with the backtest's interval widths."""
-    from workbench.modelcard import forecast_card
-
     lang = lang or get_language()
     about = _stamped(about)
     spec = {"bundle_version": workbench.__version__, "task": "forecasting", "settings": result["settings"],
             "chosen": result["chosen"], "report": result["report"], "table": result["table"],
             "spread": {key: part["spread"] for key, part in result["series"].items()}, "about": about,
             "language": lang}
-    pinned = {name: version(name) for name in FORECAST_PACKAGES}
+    pinned = versions(FORECAST_PACKAGES)
     files = {"spec.json": _json(spec), "model_card.md": forecast_card(result, about, pinned, lang),
-             "requirements.txt": "".join(f"{name}=={v}\n" for name, v in pinned.items())}
+             "requirements.txt": _requirements(pinned)}
     return _zip(files, ("forecast.py",), FORECAST_MODULES)
 
 

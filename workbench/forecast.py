@@ -101,14 +101,10 @@ def parse_dates(frame: pd.DataFrame, date: str, month: str = "") -> pd.Series:
     if date not in frame.columns:
         raise UserError("forecast.no_column", column=date)
     raw = frame[date]
-    if month:
-        years = pd.to_numeric(raw, errors="coerce")
-        months = frame[month].map(_month_number)
-        text = years.astype("Int64").astype("str") + "-" + months.astype("Int64").astype("str") + "-01"
-        dates = pd.to_datetime(text.where(years.notna() & months.notna()), errors="coerce", format="%Y-%m-%d")
-    elif is_number(raw) and _years(pd.to_numeric(raw, errors="coerce")):
-        years = pd.to_numeric(raw, errors="coerce")
-        dates = pd.to_datetime(years.astype("Int64").astype("str") + "-01-01", errors="coerce", format="%Y-%m-%d")
+    if month or (is_number(raw) and _years(raw)):
+        months = frame[month].map(_month_number) if month else 1
+        parts = pd.DataFrame({"year": pd.to_numeric(raw, errors="coerce"), "month": months, "day": 1})
+        dates = pd.to_datetime(parts, errors="coerce")
     elif pd.api.types.is_datetime64_any_dtype(raw):
         dates = raw
     else:
@@ -125,7 +121,7 @@ def parse_dates(frame: pd.DataFrame, date: str, month: str = "") -> pd.Series:
 
 
 def _years(values: pd.Series) -> bool:
-    present = values.dropna()
+    present = pd.to_numeric(values, errors="coerce").dropna()
     return bool(len(present)) and bool((present % 1 == 0).all()) and bool(present.between(1000, 3000).all())
 
 
@@ -182,8 +178,22 @@ def _periods(dates: pd.Series, frequency: str) -> pd.Series:
 def series(frame: pd.DataFrame, settings: ForecastSettings) -> tuple[dict[str, pd.Series], SeriesReport]:
     """Each series as a regular, gap-free pd.Series with a DatetimeIndex (keyed by series id; '' for one),
     and what was repaired on the way."""
-    s = settings
-    data, frequency, bad_dates = _table(frame, s)
+    data, report, _ = inputs(frame, settings)
+    return data, report
+
+
+def inputs(frame: pd.DataFrame, settings: ForecastSettings, horizon: int | None = None
+           ) -> tuple[dict[str, pd.Series], SeriesReport, dict[str, pd.DataFrame | None]]:
+    """series() and, per series, the regressors over its history and the next `horizon` periods (the
+    settings' by default): everything a forecast needs, each input checked (UserError) on the way."""
+    s = replace(settings, horizon=int(horizon or settings.horizon))
+    table, frequency, bad_dates = _table(frame, s)
+    data, report = _series(table, frequency, bad_dates, s)
+    return data, report, _regressors(table, frequency, s, data)
+
+
+def _series(data: pd.DataFrame, frequency: str, bad_dates: int,
+            s: ForecastSettings) -> tuple[dict[str, pd.Series], SeriesReport]:
     report = SeriesReport(frequency, season_of(frequency), len(data), str(data["date"].min().date()),
                           str(data["date"].max().date()), bad_dates=bad_dates, series=data["series"].nunique())
     out = {}
@@ -230,14 +240,14 @@ def _aggregate(grouped: Any, how: str) -> Any:
     return grouped.sum(min_count=1) if how == "sum" else grouped.agg(how)  # an empty period stays empty
 
 
-def regressors(frame: pd.DataFrame, settings: ForecastSettings, data: dict[str, pd.Series],
-               horizon: int) -> dict[str, pd.DataFrame | None]:
-    """Per series, the regressors over its history and the next `horizon` periods (rows of the table after
-    the last known value, where the target is empty); None for every series when there are none. UserError
-    when the table does not reach `horizon` periods past a series' end."""
+def _regressors(table: pd.DataFrame, frequency: str, settings: ForecastSettings,
+                data: dict[str, pd.Series]) -> dict[str, pd.DataFrame | None]:
+    """Per series, the regressors over its history and the next `settings.horizon` periods (rows of the table
+    after the last known value, where the target is empty); None for every series when there are none.
+    UserError when the table does not reach that far past a series' end."""
     if not settings.regressors:
         return {key: None for key in data}
-    table, frequency, _ = _table(frame, settings)
+    horizon = settings.horizon
     names = [f"x_{i}" for i in range(len(settings.regressors))]
     out = {}
     for key, y in data.items():
@@ -471,8 +481,7 @@ def run(frame: pd.DataFrame, settings: ForecastSettings,
     s = settings
     if s.horizon < 1 or s.folds < 1:
         raise UserError("forecast.bad_horizon")
-    data, report = series(frame, s)
-    exogs = regressors(frame, s, data, s.horizon)
+    data, report, exogs = inputs(frame, s)
     m = report.season
     models = candidates(s)
     tests: dict[str, dict[str, Backtest]] = {name: {} for name in models}
@@ -539,8 +548,7 @@ def future_forecast(frame: pd.DataFrame, settings: ForecastSettings, model: str,
     by default) with intervals from `spreads` (per series; their mean for a series not seen before). This is
     what a forecast bundle runs."""
     h = int(horizon or settings.horizon)
-    data, report = series(frame, replace(settings, horizon=h))
-    exogs = regressors(frame, settings, data, h)
+    data, report, exogs = inputs(frame, settings, h)
     pooled = list(np.mean([w for w in spreads.values()], axis=0)) if spreads else []
     result = {"settings": settings.to_dict(), "series": {
         key: {"forecast": _ahead(y, model, h, report.season, settings.seasonal, spreads.get(key, pooled),

@@ -100,6 +100,17 @@ def active_jobs(store: Store, project_id: str) -> list[dict]:
     return [j for j in store.list_jobs(project_id) if j["status"] in ACTIVE]
 
 
+def latest_result(store: Store, project_id: str, kind: str,
+                  matches: Callable[[dict], bool] = lambda result: True) -> dict | None:
+    """The result of the newest finished job of `kind` whose result `matches`."""
+    for job in store.list_jobs(project_id):
+        if job["kind"] == kind and job["status"] == "done" and job["result"]:
+            result = json.loads(job["result"])
+            if matches(result):
+                return result
+    return None
+
+
 def interrupt_orphans(store: Store) -> int:
     """Mark jobs an earlier server process left unfinished as interrupted (call once per page run)."""
     return store.interrupt_orphaned_jobs(OWNER)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from workbench.clustering import ALGORITHM_KEYS, DIFFERENCE_KEYS, SCORE_KEYS
 from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS
@@ -30,9 +31,7 @@ def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, An
     """The card as Markdown. `about`: dataset name, filename, rows, columns, trained_at;
     optional `importances`: [(column, value)] from the explain stage."""
     s = record["settings"]
-
-    def tr(key: str, **params: Any) -> str:
-        return t(key, lang=lang, **params)
+    tr = partial(t, lang=lang)
 
     model = tr(f"model.{s['model_id']}")
     lines = [f"# {tr('card.title', model=model, target=escape_md(s['target']))}", ""]
@@ -42,7 +41,7 @@ def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, An
                  features=len(record["features"])), ""]
     if s["task"] == "binary":
         lines += [tr("card.threshold", threshold=s["threshold"]), ""]
-    recipe = Recipe.from_json(record["recipe"]) if record.get("recipe") else Recipe()
+    recipe = Recipe.saved(record.get("recipe"))
     lines += [f"## {tr('card.recipe')}", ""]
     steps = [f"{i}. {escape_md(step.title())}: {escape_md(step.summary())}"
              for i, step in enumerate(recipe.active, 1)]
@@ -79,23 +78,21 @@ def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, An
     return "\n".join(lines + _provenance_lines(about, versions, tr)) + "\n"
 
 
-def _data_lines(about: dict[str, Any], tr: Any) -> list[str]:
+def _data_lines(about: dict[str, Any], tr: Callable[..., str]) -> list[str]:
     return [f"## {tr('card.data')}", "",
             tr("card.data_text", dataset=escape_md(about.get("dataset", "")),
                filename=escape_md(about.get("filename", "")), rows=about.get("rows", 0),
                columns=about.get("columns", 0)), ""]
 
 
-def _provenance_lines(about: dict[str, Any], versions: dict[str, str], tr: Any) -> list[str]:
+def _provenance_lines(about: dict[str, Any], versions: dict[str, str], tr: Callable[..., str]) -> list[str]:
     return ["", f"## {tr('card.provenance')}", "", tr("card.trained_at", when=about.get("trained_at", "")), "",
             ", ".join(f"{name} {v}" for name, v in versions.items())]
 
 
 def cluster_card(result: dict[str, Any], about: dict[str, Any], versions: dict[str, str], lang: str) -> str:
     """The card of a clustering bundle: data, columns, algorithm, scores, the clusters in words, limits."""
-
-    def tr(key: str, **params: Any) -> str:
-        return t(key, lang=lang, **params)
+    tr = partial(t, lang=lang)
 
     s = result["settings"]
     algorithm = tr(ALGORITHM_KEYS[s["algorithm"]])
@@ -126,9 +123,7 @@ def describe_difference(d: dict[str, Any], lang: str | None = None) -> str:
 
 def forecast_card(result: dict[str, Any], about: dict[str, Any], versions: dict[str, str], lang: str) -> str:
     """The card of a forecast bundle: data, series, the model chosen, its backtest against the baselines."""
-
-    def tr(key: str, **params: Any) -> str:
-        return t(key, lang=lang, **params)
+    tr = partial(t, lang=lang)
 
     s, report = result["settings"], result["report"]
     model = tr(MODEL_KEYS[result["chosen"]])

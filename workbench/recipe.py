@@ -235,6 +235,11 @@ class Recipe:
                                                    for e in self.entries]}, ensure_ascii=False, indent=2)
 
     @classmethod
+    def saved(cls, text: str | None) -> "Recipe":
+        """A recipe kept as text (in the store, an experiment's record), or an empty one where none was kept."""
+        return cls.from_json(text) if text else cls()
+
+    @classmethod
     def from_json(cls, text: str) -> "Recipe":
         """Read a recipe saved by to_json(); raises UserError for anything else."""
         import workbench.steps  # noqa: F401  (registers the step kinds)

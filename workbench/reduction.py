@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from workbench.clustering import MAP_SAMPLE, feature_columns, preparation
+from workbench.clustering import MAP_SAMPLE, prepared, sample_rows
 from workbench.recipe import Recipe
 
 
@@ -31,9 +31,7 @@ class PCAResult:
 def pca(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | None = None, max_components: int = 20,
         seed: int = 0) -> PCAResult:
     """PCA on the chosen columns, imputed, scaled and one-hot encoded as for clustering."""
-    X = frame[feature_columns(frame, columns)]
-    prep = preparation(recipe)
-    Z = np.asarray(prep.fit_transform(X), dtype=float)
+    Z, prep, _ = prepared(frame, recipe, columns)
     names = [str(n) for n in prep.get_feature_names_out()]
     n = max(1, min(max_components, Z.shape[1], len(Z)))
     model = PCA(n_components=n, random_state=seed).fit(Z)
@@ -41,9 +39,7 @@ def pca(frame: pd.DataFrame, recipe: Recipe, columns: list[str] | None = None, m
     explained = pd.DataFrame({"component": labels, "ratio": model.explained_variance_ratio_,
                               "cumulative": np.cumsum(model.explained_variance_ratio_)})
     loadings = pd.DataFrame(model.components_, index=labels, columns=names)
-    rows = np.arange(len(Z))
-    if len(Z) > MAP_SAMPLE:
-        rows = np.sort(np.random.default_rng(seed).choice(len(Z), MAP_SAMPLE, replace=False))
+    rows = sample_rows(len(Z), MAP_SAMPLE, seed)
     xy = model.transform(Z[rows])
     scores = pd.DataFrame({"PC1": xy[:, 0], "PC2": xy[:, 1] if n > 1 else 0.0, "row": rows})
     return PCAResult(explained, loadings, scores)

@@ -13,7 +13,7 @@ from workbench.i18n import t
 from workbench.store import Dataset
 from workbench.training import default_folds
 from workbench.ui.core import PageContext, say, say_note
-from workbench.ui.model import STATUS_KEYS, target_and_task, target_check
+from workbench.ui.model import STATUS_KEYS, another_job_running, target_and_task, target_check
 
 SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot",
                "ensemble": "automl.source.ensemble"}
@@ -34,14 +34,12 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     folds = int(c4.number_input(t("model.folds"), 2, 10, default_folds(len(raw)), key="automl_folds"))
     seed = int(c5.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="automl_seed", help=t("model.seed_help")))
     ok = target_check(raw, target, task, folds)
-    running = bool(jobs.active_jobs(ctx.store, ctx.project.id))
+    running = another_job_running(ctx)
     if st.button(t("automl.start"), type="primary", disabled=not ok or running, key="automl_start",
                  icon=":material/rocket_launch:"):
         start(ctx.store, ctx.project.id, "automl", dataset_id=dataset.id,
               settings=AutoMLSettings(target, task, metric, float(minutes), preset, folds, seed))
         st.rerun()
-    if running:
-        st.caption(t("automl.busy"))
 
 
 def _latest(ctx: PageContext) -> dict | None:

@@ -23,7 +23,7 @@ SORT_HELP_KEYS = {ROW: "clean.sort.row_help", "column": "clean.sort.column_help"
 def current_recipe(ctx: PageContext) -> Recipe:
     """The project's saved recipe (empty before the first step)."""
     _, text = ctx.store.load_recipe(ctx.project.id)
-    return Recipe.from_json(text) if text else Recipe()
+    return Recipe.saved(text)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

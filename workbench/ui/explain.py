@@ -14,6 +14,7 @@ from workbench.experiments import explanation_of, start, test_and_training_rows
 from workbench.explain import Explanation
 from workbench.i18n import t
 from workbench.predict import Predictor, prepare
+from workbench.stats import is_number
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
 from workbench.ui.core import PageContext, say
@@ -170,7 +171,7 @@ def fairness_view(experiment: StoredExperiment, test: pd.DataFrame, evaluation: 
     column = st.selectbox(t("explain.fair.column"), candidates, index=default, key="fair_column",
                           help=t("explain.fair.help"))
     groups = test[column]
-    if pd.api.types.is_numeric_dtype(groups) and not pd.api.types.is_bool_dtype(groups) and groups.nunique() > 10:
+    if is_number(groups) and groups.nunique() > 10:
         groups = pd.qcut(groups, 4, duplicates="drop").astype("str")
         st.caption(say("explain.fair.banded", column=column))
     if groups.nunique() > 30:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from workbench import analyses, analysis_charts, jobs
+from workbench import analyses, analysis_charts
 from workbench import forecast as fc
 from workbench.experiments import start
 from workbench.export import build_forecast_bundle
@@ -14,7 +14,7 @@ from workbench.io import to_csv_bytes
 from workbench.stats import is_number
 from workbench.store import Dataset
 from workbench.ui.core import PageContext, say
-from workbench.ui.model import jobs_panel
+from workbench.ui.model import another_job_running, jobs_panel
 
 NONE = ""
 
@@ -35,7 +35,7 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     """Date (or year and month), target, series, model, horizon, folds and how to repair the series."""
     jobs_panel(ctx, ("forecast",), results_link=False)
     names = list(raw.columns)
-    numbers = [c for c in names if is_number(raw[c]) and not pd.api.types.is_bool_dtype(raw[c])]
+    numbers = [c for c in names if is_number(raw[c])]
     c1, c2, c3 = st.columns(3)
     date = c1.selectbox(t("forecast.date"), names, index=_guess_date(raw), key="fc_date", help=t("forecast.date_help"))
     others = [c for c in names if c != date]
@@ -67,14 +67,11 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                             format_func=lambda v: t(fc.SEASONAL_KEYS[v]), help=t("forecast.seasonal_help"))
     settings = fc.ForecastSettings(date, target, month, series, model, horizon, folds, fill, aggregate, seasonal,
                                    regressors)
-    busy = bool(jobs.active_jobs(ctx.store, ctx.project.id))
-    if st.button(t("forecast.run"), type="primary", key="fc_run", disabled=busy, icon=":material/timeline:"):
-        data, _ = fc.series(raw, settings)  # dates, target, length and regressors are checked before queuing
-        fc.regressors(raw, settings, data, horizon)
+    if st.button(t("forecast.run"), type="primary", key="fc_run", disabled=another_job_running(ctx),
+                 icon=":material/timeline:"):
+        fc.inputs(raw, settings)  # dates, target, length and regressors are checked before the job is queued
         start(ctx.store, ctx.project.id, "forecast", dataset_id=dataset.id, settings=settings.to_dict())
         st.rerun()
-    if busy:
-        st.caption(t("automl.busy"))
 
 
 def result(ctx: PageContext, dataset: Dataset) -> None:

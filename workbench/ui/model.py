@@ -114,6 +114,14 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
         st.rerun()
 
 
+def another_job_running(ctx: PageContext) -> bool:
+    """Whether one of the project's jobs is queued or running (they run one at a time); if so, says so."""
+    running = bool(jobs.active_jobs(ctx.store, ctx.project.id))
+    if running:
+        st.caption(t("automl.busy"))
+    return running
+
+
 TRAINING_KINDS = ("train", "tune", "suggest", "learning", "explain", "automl")
 
 

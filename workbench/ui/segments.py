@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from workbench import analyses, analysis_charts, jobs
+from workbench import analyses, analysis_charts
 from workbench import clustering as cl
 from workbench.experiments import start
-from workbench.export import build_cluster_bundle
+from workbench.export import about_dataset, build_cluster_bundle
 from workbench.i18n import t
 from workbench.io import to_csv_bytes
 from workbench.modelcard import describe_difference
@@ -18,14 +18,15 @@ from workbench.recipe import Recipe
 from workbench.reduction import pca
 from workbench.stats import is_number
 from workbench.store import Dataset
+from workbench.ui.clean import current_recipe
 from workbench.ui.core import PageContext, say
-from workbench.ui.model import jobs_panel
+from workbench.ui.model import another_job_running, jobs_panel
 
 KINDS = ("choose_k", "cluster", "anomaly")
 
 
 def _numbers(raw: pd.DataFrame) -> list[str]:
-    return [c for c in raw.columns if is_number(raw[c]) and not pd.api.types.is_bool_dtype(raw[c])]
+    return [c for c in raw.columns if is_number(raw[c])]
 
 
 def _columns(raw: pd.DataFrame, key: str) -> list[str]:
@@ -34,29 +35,18 @@ def _columns(raw: pd.DataFrame, key: str) -> list[str]:
                           help=t("cluster.columns_help"))
 
 
-def _recipe(ctx: PageContext) -> Recipe:
-    _, text = ctx.store.load_recipe(ctx.project.id)
-    return Recipe.from_json(text) if text else Recipe()
-
-
-def _busy(ctx: PageContext) -> bool:
-    busy = bool(jobs.active_jobs(ctx.store, ctx.project.id))
-    if busy:
-        st.caption(t("automl.busy"))
-    return busy
-
-
 # ---------------------------------------------------------------- clusters
 
 
 def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     jobs_panel(ctx, KINDS, results_link=False)
     columns = _columns(raw, "cl_columns")
+    busy = another_job_running(ctx)
     c1, c2 = st.columns([1, 2])
     algorithm = c1.radio(t("cluster.algorithm"), cl.ALGORITHMS, format_func=lambda a: t(cl.ALGORITHM_KEYS[a]),
                          key="cl_algorithm")
     seed = int(c1.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="cl_seed"))
-    recipe = _recipe(ctx)
+    recipe = current_recipe(ctx)
     k, eps, min_samples, linkage = 3, 0.5, 5, "ward"
     with c2:
         if algorithm in ("kmeans", "gmm", "agglomerative"):
@@ -65,7 +55,7 @@ def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                 curve = pd.DataFrame(found["curve"])
                 st.plotly_chart(analysis_charts.choose_k(curve, found["best_k"]), width="stretch", key="cl_k_chart")
                 k = found["best_k"]
-            elif st.button(t("cluster.choose_k"), key="cl_choose_k", disabled=_busy(ctx) or not columns,
+            elif st.button(t("cluster.choose_k"), key="cl_choose_k", disabled=busy or not columns,
                            icon=":material/query_stats:", help=t("cluster.choose_k_help")):
                 start(ctx.store, ctx.project.id, "choose_k", dataset_id=dataset.id, columns=columns, seed=seed)
                 st.rerun()
@@ -79,7 +69,8 @@ def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
         if algorithm == "dbscan":
             min_samples = int(st.number_input(t("cluster.min_samples"), 2, 100, 5, key="cl_min_samples",
                                               help=t("cluster.min_samples_help")))
-            curve, suggested = _k_distance(ctx, dataset.id, columns, min_samples)
+            curve, suggested = _k_distance(str(ctx.store.home), dataset.id, recipe.to_json(), tuple(columns),
+                                           min_samples)
             st.plotly_chart(analysis_charts.k_distance(curve, suggested, min_samples), width="stretch",
                             key="cl_kdist_chart")
             eps = float(st.number_input(t("cluster.eps"), 0.001, 1000.0, round(suggested, 3), format="%.3f",
@@ -88,7 +79,7 @@ def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     if algorithm == "agglomerative" and len(raw) > cl.MAX_AGGLOMERATIVE:
         st.warning(say("cluster.too_many_rows", rows=f"{len(raw):,}", limit=f"{cl.MAX_AGGLOMERATIVE:,}"),
                    icon=":material/warning:")
-    elif st.button(t("cluster.run"), type="primary", key="cl_run", disabled=_busy(ctx) or not columns,
+    elif st.button(t("cluster.run"), type="primary", key="cl_run", disabled=busy or not columns,
                    icon=":material/bubble_chart:"):
         start(ctx.store, ctx.project.id, "cluster", dataset_id=dataset.id, settings=settings.to_dict())
         st.rerun()
@@ -97,12 +88,8 @@ def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
         cluster_result(ctx, dataset, raw, result)
 
 
-def _k_distance(ctx: PageContext, dataset_id: str, columns: list[str], min_samples: int) -> tuple[np.ndarray, float]:
-    return _k_distance_cached(str(ctx.store.home), dataset_id, _recipe(ctx).to_json(), tuple(columns), min_samples)
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
-def _k_distance_cached(home: str, dataset_id: str, recipe_json: str, columns: tuple[str, ...],
+def _k_distance(home: str, dataset_id: str, recipe_json: str, columns: tuple[str, ...],
                        min_samples: int) -> tuple[np.ndarray, float]:
     from workbench.ui.data import load_frame
 
@@ -129,21 +116,21 @@ def cluster_result(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame, result
     st.markdown(f"**{t('cluster.profiles')}**")
     st.caption(t("cluster.profiles_help"))
     for profile in result["profiles"]:
-        name = t("cluster.noise") if profile["cluster"] == -1 else t("cluster.name", cluster=profile["cluster"])
+        name = analysis_charts.cluster_name(profile["cluster"])
         words = "; ".join(describe_difference(d) for d in profile["differences"]) or t("cluster.no_difference")
         st.markdown(f"- **{name}** ({profile['rows']:,} · {profile['share']:.0%}): {words}")
     if len(result["labels"]) != len(raw):
         st.info(t("cluster.stale"))
         return
-    labelled = analyses.with_clusters(raw, result["labels"])
     c1, c2, c3 = st.columns(3)
     if c1.button(t("cluster.add_dataset"), key="cl_add", icon=":material/add_column_right:",
                  help=t("cluster.add_dataset_help")):
         added = analyses.add_cluster_dataset(ctx.store, ctx.project.id, dataset, result["labels"])
         st.session_state.flash = say("cluster.added", name=added.name)
         st.rerun()
-    c2.download_button(t("cluster.download_csv"), to_csv_bytes(labelled), file_name=f"{dataset.name}-clusters.csv",
-                       mime="text/csv", key="cl_download_csv", icon=":material/download:")
+    c2.download_button(t("cluster.download_csv"), lambda: to_csv_bytes(analyses.with_clusters(raw, result["labels"])),
+                       file_name=f"{dataset.name}-clusters.csv", mime="text/csv", key="cl_download_csv",
+                       icon=":material/download:", on_click="ignore")  # the CSV is made on click, not each run
     if result["assigns_new_rows"]:
         c3.download_button(t("cluster.download_bundle"), lambda: _cluster_bundle(ctx, dataset, raw, result),
                            file_name=f"{dataset.name}-clusters-bundle.zip", mime="application/zip",
@@ -153,9 +140,7 @@ def cluster_result(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame, result
 
 
 def _cluster_bundle(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame, result: dict) -> bytes:
-    from workbench.export import about_dataset
-
-    recipe = _recipe(ctx)
+    recipe = current_recipe(ctx)
     fitted = cl.fit_clusters(raw, recipe, cl.ClusterSettings(**result["settings"]))
     return build_cluster_bundle(fitted.pipeline, result, raw, recipe.to_json(),
                                 about_dataset(dataset.name, dataset.filename, raw), ctx.lang)
@@ -171,7 +156,7 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                         key="an_detector", help=t("anomaly.detector_help"))
     neighbours = int(c2.number_input(t("anomaly.neighbours"), 2, 200, 20, key="an_neighbours",
                                      disabled=detector != "lof"))
-    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=_busy(ctx) or not columns,
+    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=another_job_running(ctx) or not columns,
                  icon=":material/troubleshoot:"):
         start(ctx.store, ctx.project.id, "anomaly", dataset_id=dataset.id,
               settings=cl.AnomalySettings(detector, columns, neighbours).to_dict())
@@ -192,9 +177,9 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     why = [", ".join(_unusual(u) for u in cl.unusual_values(raw, int(i), result["columns"])) for i in top]
     shown = raw.iloc[top].assign(**{t("anomaly.score"): scores[top], t("anomaly.why"): why})
     st.dataframe(shown[[t("anomaly.score"), t("anomaly.why"), *result["columns"]]], width="stretch", key="an_top")
-    st.download_button(t("anomaly.download"), to_csv_bytes(cl.scored_rows(raw, scores, share)),
+    st.download_button(t("anomaly.download"), lambda: to_csv_bytes(cl.scored_rows(raw, scores, share)),
                        file_name=f"{dataset.name}-anomalies.csv", mime="text/csv", key="an_download",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
 
 
 def _unusual(u: dict) -> str:
@@ -210,14 +195,14 @@ def components(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     columns = _columns(raw, "pca_columns")
     if not columns:
         return
-    result = _pca_cached(str(ctx.store.home), dataset.id, _recipe(ctx).to_json(), tuple(columns))
+    result = _pca(str(ctx.store.home), dataset.id, current_recipe(ctx).to_json(), tuple(columns))
     keep = result.components_for(0.9)
     st.caption(say("pca.summary", components=keep, total=len(result.explained)))
     left, right = st.columns(2)
     left.plotly_chart(analysis_charts.explained_variance(result.explained), width="stretch", key="pca_variance")
     right.plotly_chart(analysis_charts.biplot(result.scores, result.loadings), width="stretch", key="pca_biplot")
     st.plotly_chart(analysis_charts.loadings(result.loadings), width="stretch", key="pca_loadings")
-    numbers = [c for c in columns if c in _numbers(raw)]
+    numbers = [c for c in columns if is_number(raw[c])]
     if len(numbers) >= 2:
         n = int(st.number_input(t("param.components"), 1, len(numbers), min(keep, len(numbers)), key="pca_n"))
         if st.button(t("pca.add_step"), key="pca_add", icon=":material/playlist_add:", help=t("pca.add_step_help")):
@@ -227,14 +212,14 @@ def components(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
 def _add_pca_step(ctx: PageContext, raw: pd.DataFrame, columns: list[str], n: int) -> None:
     from workbench.steps.learned import ReduceDimensions
 
-    recipe = _recipe(ctx).add(ReduceDimensions(columns=columns, components=n), raw)
+    recipe = current_recipe(ctx).add(ReduceDimensions(columns=columns, components=n), raw)
     ctx.store.save_recipe(ctx.project.id, recipe.to_json())
     st.session_state.flash = say("pca.added", components=n, columns=len(columns))
     st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _pca_cached(home: str, dataset_id: str, recipe_json: str, columns: tuple[str, ...]):
+def _pca(home: str, dataset_id: str, recipe_json: str, columns: tuple[str, ...]):
     from workbench.ui.data import load_frame
 
     return pca(load_frame(home, dataset_id), Recipe.from_json(recipe_json), list(columns))
