@@ -13,7 +13,7 @@ from workbench.io import read_table
 from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE, DEFAULT_MODEL, models_for
 from workbench.recipe import Recipe
-from workbench.tasks import BINARY, MULTICLASS, REGRESSION, check_target, propose_task
+from workbench.tasks import BINARY, MULTICLASS, REGRESSION, TEXT_CLASSIFICATION, check_target, propose_task
 from workbench.training import build_pipeline
 
 
@@ -117,7 +117,8 @@ def test_the_catalogue_covers_the_issue_list():
     classification = {m.id for m in models_for(BINARY)}
     regression = {m.id for m in models_for(REGRESSION)}
     assert classification == {"dummy", "logistic_regression", "knn", "svm", "decision_tree", "random_forest",
-                              "extra_trees", "hist_gradient_boosting", "naive_bayes"}
+                              "extra_trees", "hist_gradient_boosting", "naive_bayes", "neural_network"}
     assert regression == {"dummy", "linear_regression", "ridge", "lasso", "elastic_net", "svm", "knn",
-                          "decision_tree", "random_forest", "extra_trees", "hist_gradient_boosting"}
+                          "decision_tree", "random_forest", "extra_trees", "hist_gradient_boosting", "neural_network"}
+    assert {m.id for m in models_for(TEXT_CLASSIFICATION)} == {"text_linear", "text_network"}
     assert models_for(BINARY)[0].baseline

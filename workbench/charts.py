@@ -286,6 +286,29 @@ def learning_curve(curve: pd.DataFrame, metric: str) -> go.Figure:
     return _finish(fig, t("chart.learning_curve"), False)
 
 
+def loss_curve(curve: list[dict], best_epoch: int | None = None) -> go.Figure:
+    """A network's training and validation loss per epoch; the best epoch (whose weights are kept) marked."""
+    frame = pd.DataFrame(curve)
+    fig = go.Figure()
+    if not frame.empty:
+        fig.add_trace(go.Scatter(x=frame["epoch"], y=frame["loss"], mode="lines+markers", name=t("chart.loss"),
+                                 line=dict(color="#4C78A8")))
+        if frame["val_loss"].notna().any():
+            fig.add_trace(go.Scatter(x=frame["epoch"], y=frame["val_loss"], mode="lines+markers",
+                                     name=t("chart.val_loss"), line=dict(color="#E45756")))
+    if best_epoch:
+        fig.add_vline(x=best_epoch, line_dash="dot", annotation_text=t("chart.best_epoch"))
+    fig.update_layout(xaxis_title=t("chart.epoch"), yaxis_title=t("chart.loss"))
+    return _finish(fig, t("chart.loss_curve"), False, height=320)
+
+
+def history_rows(history: dict) -> list[dict]:
+    """A stored network history ({"loss": [...], "val_loss": [...]}) as the rows loss_curve() draws."""
+    val = history.get("val_loss") or []
+    return [{"epoch": i + 1, "loss": loss, "val_loss": val[i] if i < len(val) else None}
+            for i, loss in enumerate(history.get("loss", []))]
+
+
 def best_over_time(timeline: list[tuple[float, float]], elapsed: float, metric: str) -> go.Figure:
     """The best cross-validated score found so far, as a step line over the search's seconds."""
     xs = [x for x, _ in timeline] + ([elapsed] if timeline else [])

@@ -14,6 +14,8 @@ import pandas as pd
 from sklearn.model_selection import ParameterSampler
 
 from workbench import analyses, jobs
+from workbench.deep import jobs as deep_jobs
+from workbench.deep.runtime import listening
 from workbench.errors import UserError
 from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
@@ -39,8 +41,18 @@ def record_of(experiment: Experiment) -> dict[str, Any]:
         "cv_scores": experiment.cv_scores, "primary": experiment.primary,
         "classes": [_plain(c) for c in experiment.classes], "n_train": experiment.n_train,
         "n_test": experiment.n_test, "seconds": experiment.seconds, "features": experiment.features,
-        "schema": experiment.schema, "recipe": experiment.recipe,
+        "schema": experiment.schema, "recipe": experiment.recipe, **_network_history(experiment.pipeline),
     }
+
+
+def _network_history(pipeline: Any) -> dict[str, Any]:
+    """A network's loss per epoch and its best epoch (restored), for the Results page; empty for other models."""
+    model = pipeline.steps[-1][1]
+    if hasattr(model, "steps"):
+        model = model.steps[-1][1]
+    if not hasattr(model, "history_"):
+        return {}
+    return {"history": {**model.history_, "best_epoch": model.best_epoch_}}
 
 
 def save_experiment(store: Store, project_id: str, dataset_id: str, recipe_version: int,
@@ -116,9 +128,29 @@ def train_several(store: Store, project_id: str, dataset_id: str, settings: list
         saved = []
         for i, setting in enumerate(settings):
             ctx.report(i / len(settings), "job.training", model=setting.model_id, n=i + 1, total=len(settings))
-            experiment = train_experiment(frame, recipe, setting)
+            with listening(jobs.epoch_reporter(ctx, i / len(settings), (i + 1) / len(settings),
+                                               model=setting.model_id)):
+                experiment = train_experiment(frame, recipe, setting)
             saved.append(save_experiment(store, project_id, dataset_id, version, experiment).id)
         return {"experiments": saved}
+
+    return work
+
+
+def text_training(store: Store, project_id: str, dataset_id: str, settings: Settings) -> Callable:
+    """Job work: train a text classifier on the dataset's text column (settings.params["column"]) and label
+    (settings.target), and save it as an experiment. The text is the only input: no recipe, no other columns."""
+
+    def work(ctx: JobContext) -> dict:
+        column = settings.params["column"]
+        frame = store.load_frame(dataset_id)
+        if column not in frame.columns or settings.target not in frame.columns:
+            raise UserError("text.column_missing", column=column)
+        ctx.report(0.0, "job.training", model=settings.model_id, n=1, total=1)
+        with listening(jobs.epoch_reporter(ctx, model=settings.model_id)):
+            experiment = train_experiment(frame[[column, settings.target]], Recipe(), settings)
+        saved = save_experiment(store, project_id, dataset_id, 0, experiment, {"text_column": column})
+        return {"experiments": [saved.id]}
 
     return work
 
@@ -300,7 +332,7 @@ def automl_progress(job: dict) -> dict[str, Any] | None:
 
 JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
     "train": train_several, "tune": tune, "suggest": suggest, "learning": learning, "explain": explanation_job,
-    "automl": automl_job, **analyses.JOB_KINDS,
+    "automl": automl_job, "text": text_training, **analyses.JOB_KINDS, **deep_jobs.JOB_KINDS,
 }
 
 

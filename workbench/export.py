@@ -30,6 +30,7 @@ from workbench.errors import UserError
 from workbench.i18n import Note, get_language
 from workbench.modelcard import cluster_card, forecast_card, model_card
 from workbench.modelfile import dump_pipeline, load_pipeline
+from workbench.models import CATALOGUE
 from workbench.predict import Predictor, feature_schema
 from workbench.recipe import Recipe
 
@@ -38,10 +39,12 @@ SCRIPTS = ("predict.py", "serve.py", "train.py")
 MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", "textfile.py", "io.py",
            "transformers.py", "stats.py", "tasks.py", "evaluation.py", "predict.py", "recipe.py", "models.py",
            "training.py", "modelfile.py", "steps/__init__.py", "steps/_common.py", "steps/columns.py",
-           "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json")
+           "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json", "deep/__init__.py",
+           "deep/runtime.py", "deep/tabular.py", "deep/text.py")
 PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "threadpoolctl", "pyarrow",
             "charset-normalizer", "openpyxl", "fastapi", "pydantic", "uvicorn")
 ONNX_PACKAGES = ("onnxruntime",)
+NETWORK_PACKAGES = ("tensorflow-cpu", "keras")  # only for bundles of Keras networks
 MAX_BUNDLE_MB = 500  # an uploaded bundle larger than this, unpacked, is refused
 MAX_ENTRIES = 200
 ONNX_SAMPLE = 500  # rows on which ONNX predictions are compared with scikit-learn's
@@ -78,20 +81,26 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
     lang = lang or get_language()
     about = _stamped(about)
     settings = record["settings"]
+    spec = CATALOGUE.get(settings["model_id"])
+    keras_model = spec is not None and spec.network
     onnx_result = None
-    if frame is not None and len(frame):
+    if spec is not None and (spec.network or spec.text):
+        onnx = {"converted": False, "reason": Note("onnx.not_for_networks").text(lang)}
+    elif frame is not None and len(frame):
         from workbench.onnx_export import convert
 
         sample = frame[record["features"]].sample(min(ONNX_SAMPLE, len(frame)), random_state=0)
         onnx_result = convert(load_pipeline(model), sample, settings["task"])
-    onnx = onnx_result.to_dict(lang) if onnx_result else {"converted": False, "reason":
-                                                           Note("onnx.not_tried").text(lang)}
+    if onnx_result:
+        onnx = onnx_result.to_dict(lang)
+    elif not (spec is not None and (spec.network or spec.text)):
+        onnx = {"converted": False, "reason": Note("onnx.not_tried").text(lang)}
     meta = {"bundle_version": workbench.__version__, "task": settings["task"], "target": settings["target"],
             "threshold": settings["threshold"], "classes": record["classes"], "schema": record["schema"],
             "model": settings["model_id"], "settings": settings, "metrics": record["metrics"],
             "baseline": record["baseline"], "n_train": record["n_train"], "n_test": record["n_test"],
             "about": about, "onnx": onnx, "language": lang}
-    pinned = versions()
+    pinned = versions(PACKAGES + NETWORK_PACKAGES) if keras_model else versions()
     requirements = _requirements(pinned)
     requirements += "".join(f"# {name}=={version(name)}  (only to run model.onnx)\n" for name in ONNX_PACKAGES)
     files = {"model.skops": model, "schema.json": _json(meta),
@@ -100,7 +109,18 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
              "model_card.md": model_card(record, about, onnx, pinned, lang), "requirements.txt": requirements}
     if onnx_result and onnx_result.model:
         files["model.onnx"] = onnx_result.model
+    if keras_model:  # the network alone, in Keras' own format (it takes the prepared features)
+        files["network.keras"] = network_file(load_pipeline(model))
     return _zip(files, SCRIPTS, MODULES)
+
+
+def network_file(pipeline: Any) -> bytes:
+    """The `.keras` file of the Keras network at the end of a pipeline."""
+    from workbench.deep.runtime import to_bytes
+
+    model = pipeline.steps[-1][1]
+    model = model.steps[-1][1] if hasattr(model, "steps") else model
+    return to_bytes(model.network_)
 
 
 def _stamped(about: dict[str, Any] | None) -> dict[str, Any]:

@@ -52,6 +52,33 @@ class JobContext:
         return bool(self.store.get_job(self.job_id)["cancel"])
 
 
+def epoch_reporter(ctx: JobContext, low: float = 0.0, high: float = 1.0, **params: Any) -> Callable[[dict], None]:
+    """A listener for workbench.deep.runtime.listening(): each epoch moves the job's progress between `low` and
+    `high`, says the epoch and its losses, and publishes the loss curves so far as the job's live result
+    ({"curve": [{"epoch", "loss", "val_loss"}, ...]}); between batches it checks for a cancel."""
+    curve: list[dict] = []
+
+    def listen(event: dict) -> None:
+        if "tick" in event:
+            if ctx.cancelled():
+                raise Cancelled()
+            return
+        curve.append({"epoch": event["epoch"], "loss": event["loss"], "val_loss": event["val_loss"]})
+        ctx.store.update_job(ctx.job_id, result=json.dumps({"curve": curve}))
+        ctx.report(low + (high - low) * event["epoch"] / event["epochs"], "job.epoch", epoch=event["epoch"],
+                   epochs=event["epochs"], loss=round(event["loss"], 4), **params)
+
+    return listen
+
+
+def live_curve(job: dict) -> list[dict]:
+    """The loss curves a running (or ended) network-training job published."""
+    if not job.get("result"):
+        return []
+    result = json.loads(job["result"])
+    return result.get("curve", []) if isinstance(result, dict) else []
+
+
 def submit(store: Store, project_id: str, kind: str, work: Callable[[JobContext], Any],
            spec: str | None = None) -> tuple[str, Future]:
     """Queue `work`; return the job id (and the future, for tests and the command line). `spec` is the

@@ -111,6 +111,20 @@ def cluster_card(result: dict[str, Any], about: dict[str, Any], versions: dict[s
     return "\n".join(lines + _provenance_lines(about, versions, tr)) + "\n"
 
 
+def image_card(result: dict[str, Any], lang: str) -> str:
+    """The card of an image bundle: pictures, network, held-out scores, limits."""
+    tr = partial(t, lang=lang)
+    s = result["settings"]
+    lines = [f"# {tr('card.image_title')}", "",
+             tr("card.image_text", classes=", ".join(escape_md(c) for c in result["classes"]), size=s["size"],
+                train=result["n_train"], test=result["n_test"], preset=s["preset"]), "",
+             f"| {tr('card.metric')} | {tr('card.value')} |", "|---|---:|",
+             f"| {tr('metric.accuracy')} | {_number(result['accuracy'])} |",
+             f"| {tr('metric.balanced_accuracy')} | {_number(result['balanced_accuracy'])} |", "",
+             f"## {tr('card.limits')}", "", f"- {tr('card.image_limit')}", f"- {tr('card.limit_unseen')}"]
+    return "\n".join(lines) + "\n"
+
+
 def describe_difference(d: dict[str, Any], lang: str | None = None) -> str:
     """One way a cluster differs from all rows, in words (from clustering.profiles)."""
     column = escape_md(d["column"])

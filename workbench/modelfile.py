@@ -32,6 +32,9 @@ TRUSTED: frozenset[str] = frozenset({
     "sklearn.metrics._dist_metrics.ChebyshevDistance64",
     "sklearn.feature_selection._univariate_selection.f_classif",
     "sklearn.feature_selection._univariate_selection.f_regression",
+    "workbench.deep.tabular.NetworkClassifier",  # Keras networks, kept as `.keras` bytes (loaded in safe mode)
+    "workbench.deep.tabular.NetworkRegressor",
+    "workbench.deep.text.TextNetwork",
 } | {f"workbench.transformers.{name}" for name, obj in vars(transformers).items()
      if inspect.isclass(obj) and obj.__module__ == transformers.__name__})
 

@@ -14,7 +14,7 @@ from scipy.stats import loguniform, randint, uniform
 from sklearn import dummy, ensemble, linear_model, naive_bayes, neighbors, svm, tree
 from sklearn.calibration import CalibratedClassifierCV
 
-from workbench.tasks import BINARY, CLASSIFICATION, MULTICLASS, REGRESSION
+from workbench.tasks import BINARY, CLASSIFICATION, MULTICLASS, REGRESSION, TEXT_CLASSIFICATION
 
 DEFAULT_MODEL = "hist_gradient_boosting"
 
@@ -49,6 +49,8 @@ class HyperParam:
             return float(min(max(float(value), self.low), self.high))
         if self.type == "bool":
             return bool(value)
+        if self.type == "column":
+            return str(value)
         return value if value in self.choices else self.default
 
 
@@ -63,6 +65,8 @@ class ModelSpec:
     scaled: bool = False  # works best on standardised numbers (linear, distance and kernel models)
     class_weight: bool = False  # accepts class_weight="balanced"
     baseline: bool = False
+    network: bool = False  # a Keras network: no CV folds in training (a validation split instead), reports epochs
+    text: bool = False  # reads one raw text column itself (no preparation of the other columns)
 
     def defaults(self) -> dict[str, Any]:
         """The default hyperparameters."""
@@ -85,7 +89,7 @@ class ModelSpec:
     def search_space(self) -> dict[str, Any]:
         """Distributions of the catalogue's own parameters, for sklearn's ParameterSampler; each sample is
         built with estimator(), which maps catalogue values (such as max_depth 0 = unlimited) to sklearn's."""
-        return {p.name: p.distribution() for p in self.params}
+        return {p.name: p.distribution() for p in self.params if p.type != "column"}
 
 
 def _depth(value: int) -> int | None:
@@ -128,6 +132,36 @@ def _knn(task: str, p: dict[str, Any], seed: int) -> Any:
     return cls(n_neighbors=p["n_neighbors"], weights=p["weights"])
 
 
+def _network(task: str, p: dict[str, Any], seed: int) -> Any:
+    from workbench.deep.tabular import NetworkClassifier, NetworkRegressor
+
+    cls = NetworkRegressor if task == REGRESSION else NetworkClassifier
+    return cls(seed=seed, **p)
+
+
+def _text_linear(task: str, p: dict[str, Any], seed: int) -> Any:
+    from workbench.deep.text import tfidf_model
+
+    return tfidf_model(p["column"], p["analyzer"], p["C"])
+
+
+def _text_network(task: str, p: dict[str, Any], seed: int) -> Any:
+    from workbench.deep.text import network_model
+
+    return network_model(seed=seed, **p)
+
+
+_EPOCHS = (HyperParam("learning_rate", "float", 1e-3, 1e-4, 1e-1, log=True),
+           HyperParam("batch_size", "choice", 256, choices=(32, 64, 128, 256, 512, 1024)),
+           HyperParam("epochs", "int", 100, 1, 500), HyperParam("patience", "int", 8, 1, 50))
+_NETWORK = (HyperParam("layers", "int", 2, 1, 4), HyperParam("units", "int", 128, 8, 512),
+            HyperParam("dropout", "float", 0.1, 0.0, 0.6), *_EPOCHS)
+_TEXT_NETWORK = (HyperParam("column", "column", ""), HyperParam("architecture", "choice", "cnn", choices=("cnn", "lstm")),
+                 HyperParam("units", "int", 64, 8, 256), HyperParam("dropout", "float", 0.2, 0.0, 0.6),
+                 HyperParam("learning_rate", "float", 2e-3, 1e-4, 1e-1, log=True),
+                 HyperParam("batch_size", "choice", 64, choices=(16, 32, 64, 128, 256)),
+                 HyperParam("epochs", "int", 10, 1, 100), HyperParam("patience", "int", 2, 1, 20))
+
 ALL = (BINARY, MULTICLASS, REGRESSION)
 
 CATALOGUE: dict[str, ModelSpec] = {spec.id: spec for spec in [
@@ -158,6 +192,11 @@ CATALOGUE: dict[str, ModelSpec] = {spec.id: spec for spec in [
     ModelSpec("naive_bayes", CLASSIFICATION, lambda task, p, seed: naive_bayes.GaussianNB(
         var_smoothing=p["var_smoothing"]), (HyperParam("var_smoothing", "float", 1e-9, 1e-12, 1e-3, log=True),),
         scaled=True),
+    ModelSpec("neural_network", ALL, _network, _NETWORK, scaled=True, network=True),
+    ModelSpec("text_linear", (TEXT_CLASSIFICATION,), _text_linear,
+              (HyperParam("column", "column", ""), HyperParam("analyzer", "choice", "word", choices=("word", "char")),
+               HyperParam("C", "float", 10.0, 1e-2, 1e3, log=True)), text=True),
+    ModelSpec("text_network", (TEXT_CLASSIFICATION,), _text_network, _TEXT_NETWORK, network=True, text=True),
 ]}
 
 
@@ -173,7 +212,8 @@ def i18n_keys() -> set[str]:
     """Catalogue keys of every model name, hyperparameter label and help."""
     keys = {f"model.{m}" for m in CATALOGUE} | {f"model.{AUTOML}"}
     for spec in CATALOGUE.values():
-        keys |= {f"hp.{p.name}" for p in spec.params} | {f"hp.{p.name}.help" for p in spec.params}
+        params = [p for p in spec.params if p.type != "column"]
+        keys |= {f"hp.{p.name}" for p in params} | {f"hp.{p.name}.help" for p in params}
     return keys
 
 

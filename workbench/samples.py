@@ -33,6 +33,7 @@ SAMPLES: list[Sample] = [
     Sample("co2", "ts_co2_weekly.csv", "forecasting", "sample.co2"),
     Sample("nile", "ts_nile_yearly.csv", "forecasting", "sample.nile"),
     Sample("sunspots", "ts_sunspots_yearly.csv", "forecasting", "sample.sunspots"),
+    Sample("sms_spam", "sms_spam.csv", "text classification", "sample.sms_spam"),
 ]
 
 

@@ -19,6 +19,7 @@ BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 TASKS = (BINARY, MULTICLASS, REGRESSION)
 CLUSTERING, FORECASTING = "clustering", "forecasting"  # without a target to predict (workbench.clustering, .forecast)
 CLASSIFICATION = (BINARY, MULTICLASS)
+TEXT_CLASSIFICATION = "text_classification"  # a classification from one free-text column (workbench.deep.text)
 MAX_CLASSES = 50  # beyond this a 'classification' target is almost surely a quantity
 FEW_WHOLE_NUMBERS = 10
 LEAKAGE = 0.98

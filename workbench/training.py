@@ -70,6 +70,8 @@ def build_pipeline(recipe: Recipe, model_id: str, task: str, params: dict[str, A
     if model is None:
         spec = CATALOGUE[model_id]
         model, scaled = spec.estimator(task, params, seed, balanced), spec.scaled
+        if spec.text:  # it reads its text column from the recipe's output itself
+            return Pipeline([("recipe", recipe.to_sklearn()), ("model", model)])
     else:
         model, scaled = clone(model), False
     return Pipeline([*feature_pipeline(recipe, scaled).steps, ("model", model)])
@@ -239,7 +241,11 @@ def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings, model
                               settings.balanced, model)
     primary = PRIMARY[settings.task]
     with threadpool_limits(limits=1):
-        pipeline, cv_scores = _fit_and_cross_validate(pipeline, X_train, y_train, settings, primary)
+        if model is None and CATALOGUE[settings.model_id].network:
+            # A network checks itself on a validation split as it trains; five more fits would multiply the wait.
+            pipeline, cv_scores = pipeline.fit(X_train, y_train), []
+        else:
+            pipeline, cv_scores = _fit_and_cross_validate(pipeline, X_train, y_train, settings, primary)
         baseline = build_pipeline(recipe, "dummy", settings.task, seed=settings.split.seed).fit(X_train, y_train)
     cv = [cv_sign(primary) * float(s) for s in cv_scores]
     scored, base, predictions, proba, classes = _score(pipeline, baseline, X_test, y_test, settings)
@@ -293,7 +299,8 @@ def propose_model(df: pd.DataFrame, recipe: Recipe, settings: Settings,
     # Small tables give noisy scores: more folds and repeats there cost little and steady the choice.
     folds, repeats = (5, 3) if len(data) < 1_000 else (3, 1)
     quick = replace(settings, split=replace(settings.split, folds=folds, repeats=repeats), params={})
-    candidates = [m.id for m in models_for(settings.task) if not m.baseline and len(df) <= SCREEN_SKIP.get(m.id, 1e12)]
+    candidates = [m.id for m in models_for(settings.task)
+                  if not m.baseline and not m.network and len(df) <= SCREEN_SKIP.get(m.id, 1e12)]
     scores: dict[str, float] = {}
     for i, model_id in enumerate(candidates):
         if report:

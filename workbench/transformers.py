@@ -359,3 +359,16 @@ class ModelReady(_Frame):
             elif not pd.api.types.is_numeric_dtype(X[c]):
                 X[c] = X[c].astype("object").where(X[c].notna(), np.nan)
         return X
+
+
+class TextColumn(TransformerMixin, BaseEstimator):
+    """One free-text column as a 1-D array of strings (missing values become empty), for text vectorizers."""
+
+    def __init__(self, column: str = "") -> None:
+        self.column = column
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> TextColumn:
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        return X[self.column].astype("str").fillna("").to_numpy(dtype=object)

@@ -77,6 +77,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/automl.py", "page.automl.title", ":material/rocket_launch:"),
     ("pages/segments.py", "page.segments.title", ":material/bubble_chart:"),
     ("pages/forecast.py", "page.forecast.title", ":material/timeline:"),
+    ("pages/text.py", "page.text.title", ":material/article:"),
+    ("pages/images.py", "page.images.title", ":material/image:"),
     ("pages/results.py", "page.results.title", ":material/leaderboard:"),
     ("pages/explain.py", "page.explain.title", ":material/psychology:"),
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),

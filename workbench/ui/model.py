@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from workbench import jobs
+from workbench import charts, jobs
 from workbench.evaluation import METRIC_KEYS
 from workbench.experiments import latest_suggestion, restart, start
 from workbench.i18n import t
@@ -24,7 +24,7 @@ STATUS_KEYS = {"queued": "job.status.queued", "running": "job.status.running", "
                "interrupted": "job.status.interrupted"}
 
 
-def _hyperparameter(spec_id: str, p: HyperParam) -> Any:
+def hyperparameter(spec_id: str, p: HyperParam) -> Any:
     key, label, help_text = f"hp_{spec_id}_{p.name}", t(f"hp.{p.name}"), t(f"hp.{p.name}.help")
     if p.type == "int":
         return st.number_input(label, int(p.low), int(p.high), int(p.default), step=1, key=key, help=help_text)
@@ -90,9 +90,11 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
     chosen = st.multiselect(t("model.models"), choices, default=[proposal], key=f"models_{task}_{proposal}",
                             format_func=lambda m: t(f"model.{m}"), help=t("model.models_help"))
     params: dict[str, Any] = {}
+    if any(CATALOGUE[m].network for m in chosen):
+        device_caption()
     if len(chosen) == 1 and CATALOGUE[chosen[0]].params:
         with st.expander(t("model.hyperparameters")):
-            params = {p.name: _hyperparameter(chosen[0], p) for p in CATALOGUE[chosen[0]].params}
+            params = {p.name: hyperparameter(chosen[0], p) for p in CATALOGUE[chosen[0]].params}
     settings = [Settings(target, task, m, params if len(chosen) == 1 else {}, balanced, threshold, split)
                 for m in chosen]
     version, _ = ctx.store.load_recipe(ctx.project.id)
@@ -112,6 +114,19 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
                  help=t("model.tune_help")):
         start(ctx.store, ctx.project.id, "tune", dataset_id=dataset.id, settings=settings[0], candidates=candidates)
         st.rerun()
+
+
+@st.cache_resource(show_spinner=False)
+def _devices() -> list[str]:
+    from workbench.deep.runtime import gpus
+
+    return gpus()
+
+
+def device_caption() -> None:
+    """Say where a network will train: the GPU TensorFlow found, or the CPU."""
+    found = _devices()
+    st.caption(say("deep.gpu", names=", ".join(found)) if found else t("deep.cpu"), help=t("deep.device_help"))
 
 
 def another_job_running(ctx: PageContext) -> bool:
@@ -146,6 +161,8 @@ def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, result
                     if st.button(t("job.cancel"), key=f"cancel_{job['id']}", disabled=bool(job["cancel"])):
                         jobs.cancel(ctx.store, job["id"])
                         st.rerun(scope="fragment")
+                    if curve := jobs.live_curve(job):
+                        st.plotly_chart(charts.loss_curve(curve), width="stretch", key=f"loss_{job['id']}")
                 elif job["status"] == "done":
                     st.success(text, icon=":material/check_circle:")
                     if results_link:

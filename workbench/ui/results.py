@@ -71,6 +71,10 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
                    width="stretch")
     right.plotly_chart(charts.cv_scores({t(f"model.{r['settings']['model_id']}"): r["cv_scores"]},
                                         t(METRIC_KEYS[r["primary"]])), width="stretch", key="cv_chart")
+    if r.get("history"):
+        st.plotly_chart(charts.loss_curve(charts.history_rows(r["history"]), r["history"]["best_epoch"]),
+                        width="stretch", key="loss_curve")
+        st.caption(say("results.best_epoch", epoch=r["history"]["best_epoch"], epochs=len(r["history"]["loss"])))
     if task == REGRESSION:
         residuals = ev.residuals(evaluation["actual"], evaluation["predicted"])
         a, b = st.columns(2)
