@@ -156,7 +156,8 @@ _EPOCHS = (HyperParam("learning_rate", "float", 1e-3, 1e-4, 1e-1, log=True),
            HyperParam("epochs", "int", 100, 1, 500), HyperParam("patience", "int", 8, 1, 50))
 _NETWORK = (HyperParam("layers", "int", 2, 1, 4), HyperParam("units", "int", 128, 8, 512),
             HyperParam("dropout", "float", 0.1, 0.0, 0.6), *_EPOCHS)
-_TEXT_NETWORK = (HyperParam("column", "column", ""), HyperParam("architecture", "choice", "cnn", choices=("cnn", "lstm")),
+_TEXT_NETWORK = (HyperParam("column", "column", ""),
+                 HyperParam("architecture", "choice", "cnn", choices=("cnn", "lstm")),
                  HyperParam("units", "int", 64, 8, 256), HyperParam("dropout", "float", 0.2, 0.0, 0.6),
                  HyperParam("learning_rate", "float", 2e-3, 1e-4, 1e-1, log=True),
                  HyperParam("batch_size", "choice", 64, choices=(16, 32, 64, 128, 256)),

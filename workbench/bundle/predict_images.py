@@ -18,7 +18,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-
 from imagefile import NotAnImage, open_image, to_array  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +47,8 @@ def main(argv: list[str]) -> int:
     if pixels:
         proba = np.asarray(model(np.stack(pixels).astype("float32"), training=False))
         for path, p in zip(readable, proba):
-            row = {"file": str(path.relative_to(folder)), "predicted": labels["classes"][int(np.argmax(p))], "error": ""}
+            row = {"file": str(path.relative_to(folder)), "predicted": labels["classes"][int(np.argmax(p))],
+                   "error": ""}
             row.update({f"probability_{c}": f"{v:.6f}" for c, v in zip(labels["classes"], p)})
             rows.append(row)
     columns = ["file", "predicted", *[f"probability_{c}" for c in labels["classes"]], "error"]

@@ -18,7 +18,7 @@ from workbench.store import Dataset, StoredExperiment
 from workbench.tasks import BINARY, MULTICLASS
 from workbench.training import Settings
 from workbench.ui.core import PageContext, say
-from workbench.ui.model import hyperparameter, another_job_running, device_caption, target_check
+from workbench.ui.model import another_job_running, device_caption, hyperparameter, target_check
 from workbench.ui.predict import pipeline
 
 FAMILIES = ("text_linear", "text_network")
