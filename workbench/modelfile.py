@@ -35,6 +35,7 @@ TRUSTED: frozenset[str] = frozenset({
     "workbench.deep.tabular.NetworkClassifier",  # Keras networks, kept as `.keras` bytes (loaded in safe mode)
     "workbench.deep.tabular.NetworkRegressor",
     "workbench.deep.text.TextNetwork",
+    "workbench.deep.images.ImageNetwork",
 } | {f"workbench.transformers.{name}" for name, obj in vars(transformers).items()
      if inspect.isclass(obj) and obj.__module__ == transformers.__name__})
 

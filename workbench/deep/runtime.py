@@ -190,7 +190,8 @@ class Probabilities:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, one column per class in classes_ order."""
-        return self._outputs(X).astype("float64")
+        proba = self._outputs(X).astype("float64")
+        return proba / proba.sum(axis=1, keepdims=True)  # float32 softmax sums to 1 only within 1e-7
 
 
 def _take(inputs: Any, rows: Any) -> Any:
