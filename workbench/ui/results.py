@@ -33,7 +33,8 @@ def board_view(experiments: list[StoredExperiment]) -> None:
         t("results.col.target"): board["target"],
         t("results.col.metric"): [t(METRIC_KEYS[m]) for m in board["metric"]],
         t("results.col.test"): board["test"].round(4),
-        t("results.col.cv"): [f"{m:.4f} ± {s:.4f}" for m, s in zip(board["cv_mean"], board["cv_sd"])],
+        t("results.col.cv"): [f"{m:.4f} ± {s:.4f}" if pd.notna(m) else "—"  # networks: a validation split instead
+                              for m, s in zip(board["cv_mean"], board["cv_sd"])],
         t("results.col.baseline"): board["baseline"].round(4),
         t("results.col.seconds"): board["seconds"].round(1),
         t("results.col.created"): board["created"],
@@ -69,8 +70,11 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
     left, right = st.columns(2)
     left.dataframe(_metric_table({t("results.this_model"): metrics_now, t("results.baseline"): r["baseline"]}),
                    width="stretch")
-    right.plotly_chart(charts.cv_scores({t(f"model.{r['settings']['model_id']}"): r["cv_scores"]},
-                                        t(METRIC_KEYS[r["primary"]])), width="stretch", key="cv_chart")
+    if r["cv_scores"]:
+        right.plotly_chart(charts.cv_scores({t(f"model.{r['settings']['model_id']}"): r["cv_scores"]},
+                                            t(METRIC_KEYS[r["primary"]])), width="stretch", key="cv_chart")
+    else:
+        right.caption(t("results.no_cv"))
     if r.get("history"):
         st.plotly_chart(charts.loss_curve(charts.history_rows(r["history"]), r["history"]["best_epoch"]),
                         width="stretch", key="loss_curve")
