@@ -290,3 +290,14 @@ def test_uploads_are_kept_in_the_project_and_a_bad_one_is_not(store):
 def test_samples_include_sms_spam():
     assert (SAMPLES / "sms_spam.csv").exists()
     assert Path(SAMPLES / "README.md").read_text(encoding="utf-8").count("sms_spam.csv") == 1
+
+
+def test_shap_explains_a_network_in_the_uploaded_columns(titanic):
+    from workbench.explain import PERMUTATION, explain, explainer_kind
+
+    X, y = titanic.drop(columns=["survived", "alive"]), titanic["survived"]
+    pipeline = build_pipeline(Recipe(), "neural_network", BINARY, FAST).fit(X, y)
+    assert explainer_kind(pipeline[-1]) == PERMUTATION
+    explanation = explain(pipeline, X.head(5), X.tail(50), BINARY, [0, 1])
+    importance = explanation.importance()
+    assert set(importance.index) <= set(X.columns) and importance.max() > 0

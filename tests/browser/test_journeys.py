@@ -290,3 +290,53 @@ def test_forecast_airline_passengers_with_a_year_and_a_month_column(app_url, bro
     with zipfile.ZipFile(download.value.path()) as bundle:
         assert {"forecast.py", "spec.json", "model_card.md", "requirements.txt"} <= set(bundle.namelist())
     page.close()
+
+
+def test_neural_network_trains_beside_a_default_and_shows_its_loss_curve(app_url, browser, sample_project):
+    project = sample_project("penguins")
+    page = _open(browser, f"{app_url}/model?project={project}", "Model")
+    _choose(page, "Models", "Neural network (Keras)")
+    expect(page.get_by_text(re.compile("Trains on the (CPU|GPU)"))).to_be_visible()
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("See the results")).to_be_visible(timeout=180_000)
+    page.get_by_text("See the results").click()
+    expect(_title(page)).to_have_text("Results")  # the newest experiment, the network, is shown
+    expect(page.get_by_text("Neural network (Keras)").first).to_be_visible()
+    expect(page.get_by_text(re.compile("kept the weights of epoch"))).to_be_visible()
+    expect(page.get_by_text("Loss per epoch").first).to_be_visible()
+    page.close()
+
+
+def test_classify_sms_messages_read_the_spam_words_and_try_a_sentence(app_url, browser, sample_project):
+    project = sample_project("sms_spam")
+    page = _open(browser, f"{app_url}/text?project={project}", "Text")
+    page.get_by_role("button", name="Train text classifier").click()
+    expect(page.get_by_text("Words that point to each class")).to_be_visible(timeout=120_000)
+    box = page.get_by_label("Try a sentence")
+    box.fill("WINNER!! You have won a free prize. Call now to claim")
+    box.press("Control+Enter")
+    expect(page.get_by_text(re.compile(r"Predicted: spam"))).to_be_visible()
+    page.close()
+
+
+def test_images_refuse_an_unsafe_zip_then_train_on_digits_and_download_the_bundle(app_url, browser, sample_project,
+                                                                                 tmp_path):
+    project = sample_project("penguins")
+    page = _open(browser, f"{app_url}/images?project={project}", "Images")
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../../evil.png", b"x")
+        archive.writestr("cats/1.png", b"y")
+    page.locator("input[type=file]").first.set_input_files(str(evil))
+    expect(page.get_by_text(re.compile("path leaves its folder"))).to_be_visible()
+    epochs = page.get_by_label("Epochs (at most)")
+    epochs.fill("3")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train image classifier").click()
+    expect(page.get_by_text("Held-out pictures the network got wrong")).to_be_visible(timeout=180_000)
+    expect(page.get_by_text(re.compile(r"1437 training and 360 test pictures"))).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the bundle (predicts on a folder of pictures)").click()
+    with zipfile.ZipFile(download.value.path()) as bundle:
+        assert {"model.keras", "labels.json", "predict_images.py", "imagefile.py"} <= set(bundle.namelist())
+    page.close()

@@ -198,6 +198,10 @@ def fairness_view(experiment: StoredExperiment, test: pd.DataFrame, evaluation: 
 
 def explain_page(ctx: PageContext, experiment: StoredExperiment) -> None:
     """Everything on the Explain page below the experiment picker."""
+    if experiment.record.get("text_column"):  # one text column: words explain it, not column attributions
+        st.info(t("explain.text_model"))
+        st.page_link("pages/text.py", label=t("page.text.title"), icon=":material/article:")
+        return
     stored = explanation_of(ctx.store, experiment.id)
     if stored is None:
         start_view(ctx, experiment)

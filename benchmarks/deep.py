@@ -1,0 +1,159 @@
+"""Deep-learning benchmark: the tabular network against strong default models, the digits CNN, and the text
+classifiers, with their training times on this machine.
+
+    python benchmarks/deep.py [--only tabular digits text scale]
+
+- tabular: bank marketing and diamonds (the larger real tables), one stratified 80/20 split (seed 42); the
+  network with its catalogue defaults against the best of histogram gradient boosting, random forest, extra
+  trees and a linear model with theirs, all through the same recipe-free pipeline. Target: within 2%.
+- digits: scikit-learn's handwritten digits, 80/20 split, the Images page's defaults. Target: above 97% accuracy.
+- text: SMS spam, 80/20 split; TF-IDF (words, characters) with logistic regression, and the Keras CNN and LSTM.
+- scale: the network's defaults on 100,000 rows x 30 columns. Target: under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.models import DATASETS  # noqa: E402
+from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, classification_metrics, regression_metrics  # noqa: E402
+from workbench.io import read_table  # noqa: E402
+from workbench.recipe import Recipe  # noqa: E402
+from workbench.tasks import REGRESSION, propose_task  # noqa: E402
+from workbench.training import Split, build_pipeline, split_rows  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS = {"classification": ("hist_gradient_boosting", "random_forest", "extra_trees", "logistic_regression"),
+            "regression": ("hist_gradient_boosting", "random_forest", "extra_trees", "ridge")}
+
+
+def _score(pipeline, X, y, task: str) -> float:
+    if task == REGRESSION:
+        return regression_metrics(y, pipeline.predict(X))["rmse"]
+    proba = pipeline.predict_proba(X)
+    classes = pipeline.classes_
+    return classification_metrics(y, classes[np.argmax(proba, axis=1)], proba, classes)[PRIMARY[task]]
+
+
+def _fit(model_id: str, task: str, train, test, target: str) -> tuple[float, float]:
+    from threadpoolctl import threadpool_limits
+
+    pipeline = build_pipeline(Recipe(), model_id, task, seed=42)
+    start = time.perf_counter()
+    with threadpool_limits(limits=1):
+        pipeline.fit(train.drop(columns=[target]), train[target])
+    seconds = time.perf_counter() - start
+    return _score(pipeline, test.drop(columns=[target]), test[target], task), seconds
+
+
+def tabular() -> list[str]:
+    verdicts = []
+    for name in ("bank marketing", "diamonds"):
+        path, target, leaks = DATASETS[name]
+        frame = read_table(path.read_bytes(), path.name)[0].drop(columns=leaks)
+        task = propose_task(frame[target]).task
+        train_index, test_index = split_rows(frame, target, task, Split(seed=42))
+        train, test = frame.loc[train_index], frame.loc[test_index]
+        metric = PRIMARY[task]
+        print(f"\n{name}: {len(frame):,} rows, {task}, test {metric} on {len(test):,} rows", flush=True)
+        scores = {}
+        for model_id in DEFAULTS["regression" if task == REGRESSION else "classification"] + ("neural_network",):
+            scores[model_id], seconds = _fit(model_id, task, train, test, target)
+            print(f"  {model_id:<24} {scores[model_id]:>10.4f}   fit {seconds:>6.1f} s", flush=True)
+        lower = metric in LOWER_IS_BETTER
+        best = min if lower else max
+        best_id = best((m for m in scores if m != "neural_network"), key=scores.get)
+        gap = (scores["neural_network"] / scores[best_id] - 1) if lower else (1 - scores["neural_network"] /
+                                                                               scores[best_id])
+        verdict = "met" if gap <= 0.02 else "MISSED"
+        verdicts.append(f"{name}: network {scores['neural_network']:.4f} vs best default {best_id} "
+                        f"{scores[best_id]:.4f}: {100 * gap:+.2f}% worse, target within 2%: {verdict}")
+    return verdicts
+
+
+def digits() -> list[str]:
+    from sklearn.model_selection import train_test_split
+
+    from workbench.deep.images import ImageNetwork
+    from workbench.deep.images import digits as load
+    from workbench.deep.jobs import ImageSettings
+
+    s = ImageSettings()
+    found = load(s.size)
+    X_train, X_test, y_train, y_test = train_test_split(found.images, found.labels, test_size=s.test_size,
+                                                        random_state=s.seed, stratify=found.labels)
+    start = time.perf_counter()
+    network = ImageNetwork(preset=s.preset, flip=s.flip, rotation=s.rotation, zoom=s.zoom, epochs=s.epochs,
+                           seed=s.seed).fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    accuracy = float(np.mean(network.predict(X_test) == y_test))
+    print(f"\ndigits: {len(X_train)} training, {len(X_test)} test pictures at {s.size} px; accuracy {accuracy:.4f}, "
+          f"{len(network.history_['loss'])} epochs (best {network.best_epoch_}), {seconds:.1f} s", flush=True)
+    return [f"digits CNN: accuracy {accuracy:.4f}, target above 0.97: {'met' if accuracy > 0.97 else 'MISSED'}"]
+
+
+def text() -> list[str]:
+    from workbench.deep.text import CHARACTERS, WORDS, network_model, tfidf_model
+
+    frame = read_table((ROOT / "sample_data/sms_spam.csv").read_bytes(), "sms_spam.csv")[0]
+    train_index, test_index = split_rows(frame, "label", "binary", Split(seed=42))
+    train, test = frame.loc[train_index], frame.loc[test_index]
+    print(f"\nSMS spam: {len(train):,} training and {len(test):,} test messages", flush=True)
+    lines = []
+    for name, model in (("TF-IDF words + logistic", tfidf_model("message", WORDS)),
+                        ("TF-IDF characters + logistic", tfidf_model("message", CHARACTERS)),
+                        ("Keras CNN (defaults)", network_model("message", architecture="cnn")),
+                        ("Keras LSTM (defaults)", network_model("message", architecture="lstm"))):
+        start = time.perf_counter()
+        model.fit(train, train["label"])
+        seconds = time.perf_counter() - start
+        proba = model.predict_proba(test)
+        classes = model.classes_
+        metrics = classification_metrics(test["label"], classes[np.argmax(proba, axis=1)], proba, classes)
+        line = (f"  {name:<30} ROC AUC {metrics['roc_auc']:.4f}  accuracy {metrics['accuracy']:.4f}  "
+                f"macro F1 {metrics['f1_macro']:.4f}  fit {seconds:.1f} s")
+        print(line, flush=True)
+        lines.append(line.strip())
+    return lines
+
+
+def scale() -> list[str]:
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=100_000, n_features=26, n_informative=10, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(26)])
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        frame[f"c{i}"] = pd.Series(rng.choice([f"level {k}" for k in range(12)], len(frame)), dtype="str")
+    frame["target"] = y
+    pipeline = build_pipeline(Recipe(), "neural_network", "binary", seed=0)
+    start = time.perf_counter()
+    pipeline.fit(frame.drop(columns=["target"]), frame["target"])
+    seconds = time.perf_counter() - start
+    network = pipeline[-1]
+    print(f"\n100,000 x 30: network defaults trained {len(network.history_['loss'])} epochs "
+          f"(best {network.best_epoch_}) in {seconds:.1f} s", flush=True)
+    return [f"100,000 x 30 network fit: {seconds:.1f} s, target under 60 s: {'met' if seconds < 60 else 'MISSED'}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=["tabular", "digits", "text", "scale"])
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    parts = {"tabular": tabular, "digits": digits, "text": text, "scale": scale}
+    verdicts = [line for name in args.only for line in parts[name]()]
+    print("\n" + "\n".join(verdicts))
+
+
+if __name__ == "__main__":
+    main()
