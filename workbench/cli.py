@@ -123,8 +123,9 @@ def _train(args: argparse.Namespace) -> int:
     from workbench.training import Settings, Split, default_folds, train_experiment
 
     model = args.model or DEFAULT_MODEL
-    if model not in CATALOGUE:
-        raise UserError("cli.train.unknown_model", model=model, models=", ".join(CATALOGUE))
+    tabular = [m for m, spec in CATALOGUE.items() if not spec.text]  # text models are trained on the Text page
+    if model not in tabular:
+        raise UserError("cli.train.unknown_model", model=model, models=", ".join(tabular))
     inputs = _training_inputs(args)
     if inputs is None:
         return 2
