@@ -30,7 +30,7 @@ from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.predict import Predictor
 from workbench.recipe import Recipe
 from workbench.samples import add_sample
-from workbench.tasks import BINARY, MULTICLASS, REGRESSION
+from workbench.tasks import BINARY, MULTICLASS
 from workbench.training import Settings, build_pipeline, train_experiment
 
 FAST = {"epochs": 3, "patience": 2, "batch_size": 64}
@@ -131,7 +131,8 @@ def test_tfidf_baseline_finds_spam_and_names_its_words(sms):
 
 def test_text_network_trains_saves_and_reads_japanese_without_spaces():
     assert tx.tokens("今日は晴れ Hello world") == ["今", "日", "は", "晴", "れ", "hello", "world"]
-    good = ["この商品はとても良いです", "素晴らしい品質で満足しています", "また買いたいと思います", "最高の買い物でした"]
+    good = ["この商品はとても良いです", "素晴らしい品質で満足しています", "また買いたいと思います",
+            "最高の買い物でした"]
     bad = ["二度と買いません", "すぐに壊れてしまった", "最悪の品質でがっかりです", "返品したいです"]
     frame = pd.DataFrame({"review": (good + bad) * 15, "label": (["良い"] * 4 + ["悪い"] * 4) * 15})
     assert tx.default_analyzer(frame["review"]) == tx.CHARACTERS
