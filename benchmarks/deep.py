@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.models import DATASETS  # noqa: E402
+from benchmarks.models import DATASETS, wide_table  # noqa: E402
 from workbench.evaluation import LOWER_IS_BETTER, PRIMARY, classification_metrics, regression_metrics  # noqa: E402
 from workbench.io import read_table  # noqa: E402
 from workbench.recipe import Recipe  # noqa: E402
@@ -126,15 +126,7 @@ def text() -> list[str]:
 
 
 def scale() -> list[str]:
-    import pandas as pd
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(n_samples=100_000, n_features=26, n_informative=10, random_state=0)
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(26)])
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        frame[f"c{i}"] = pd.Series(rng.choice([f"level {k}" for k in range(12)], len(frame)), dtype="str")
-    frame["target"] = y
+    frame = wide_table()
     pipeline = build_pipeline(Recipe(), "neural_network", "binary", seed=0)
     start = time.perf_counter()
     pipeline.fit(frame.drop(columns=["target"]), frame["target"])
