@@ -15,7 +15,7 @@ from sklearn.model_selection import ParameterSampler
 
 from workbench import analyses, jobs
 from workbench.deep import jobs as deep_jobs
-from workbench.deep.runtime import listening
+from workbench.deep.runtime import final_estimator, listening
 from workbench.errors import UserError
 from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
@@ -47,9 +47,7 @@ def record_of(experiment: Experiment) -> dict[str, Any]:
 
 def _network_history(pipeline: Any) -> dict[str, Any]:
     """A network's loss per epoch and its best epoch (restored), for the Results page; empty for other models."""
-    model = pipeline.steps[-1][1]
-    if hasattr(model, "steps"):
-        model = model.steps[-1][1]
+    model = final_estimator(pipeline)
     if not hasattr(model, "history_"):
         return {}
     return {"history": {**model.history_, "best_epoch": model.best_epoch_}}

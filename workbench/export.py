@@ -91,9 +91,8 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
 
         sample = frame[record["features"]].sample(min(ONNX_SAMPLE, len(frame)), random_state=0)
         onnx_result = convert(load_pipeline(model), sample, settings["task"])
-    if onnx_result:
         onnx = onnx_result.to_dict(lang)
-    elif not (spec is not None and (spec.network or spec.text)):
+    else:
         onnx = {"converted": False, "reason": Note("onnx.not_tried").text(lang)}
     meta = {"bundle_version": workbench.__version__, "task": settings["task"], "target": settings["target"],
             "threshold": settings["threshold"], "classes": record["classes"], "schema": record["schema"],
@@ -109,18 +108,16 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
              "model_card.md": model_card(record, about, onnx, pinned, lang), "requirements.txt": requirements}
     if onnx_result and onnx_result.model:
         files["model.onnx"] = onnx_result.model
-    if keras_model:  # the network alone, in Keras' own format (it takes the prepared features)
+    if keras_model:  # the network alone, in Keras' own format (its inputs: prepared features or token ids)
         files["network.keras"] = network_file(load_pipeline(model))
     return _zip(files, SCRIPTS, MODULES)
 
 
 def network_file(pipeline: Any) -> bytes:
     """The `.keras` file of the Keras network at the end of a pipeline."""
-    from workbench.deep.runtime import to_bytes
+    from workbench.deep.runtime import final_estimator, to_bytes
 
-    model = pipeline.steps[-1][1]
-    model = model.steps[-1][1] if hasattr(model, "steps") else model
-    return to_bytes(model.network_)
+    return to_bytes(final_estimator(pipeline).network_)
 
 
 def _stamped(about: dict[str, Any] | None) -> dict[str, Any]:

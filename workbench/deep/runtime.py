@@ -84,6 +84,14 @@ def _relay(epochs: int) -> Any:
 # ---------------------------------------------------------------- a scikit-learn estimator around a Keras network
 
 
+def final_estimator(pipeline: Any) -> Any:
+    """The estimator at the very end of a pipeline (inside a text model's own pipeline too)."""
+    model = pipeline
+    while hasattr(model, "steps"):
+        model = model.steps[-1][1]
+    return model
+
+
 def to_bytes(model: Any) -> bytes:
     """A Keras model as the bytes of its `.keras` file."""
     with tempfile.TemporaryDirectory() as folder:

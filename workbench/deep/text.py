@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from workbench.deep.runtime import KerasEstimator, Probabilities, keras
+from workbench.deep.runtime import KerasEstimator, Probabilities, final_estimator, keras
 from workbench.transformers import TextColumn
 
 WORDS, CHARACTERS = "word", "char"
@@ -132,10 +132,10 @@ class TextNetwork(Probabilities, ClassifierMixin, KerasEstimator):
 def indicative_terms(pipeline: Any, top: int = 12) -> dict[str, list[tuple[str, float]]]:
     """For each class, the words or n-grams that most point to it: the linear model's largest weights, or for the
     network, the tokens whose text alone it gives the highest probability of that class (among 3,000 common ones)."""
-    model = pipeline.named_steps["model"] if "model" in getattr(pipeline, "named_steps", {}) else pipeline
-    classifier = model.named_steps["classifier"]
+    classifier = final_estimator(pipeline)
     classes = [str(c) for c in classifier.classes_]
-    if "tfidf" in model.named_steps:
+    if not isinstance(classifier, TextNetwork):
+        model = pipeline.named_steps["model"] if "model" in pipeline.named_steps else pipeline
         names = model.named_steps["tfidf"].get_feature_names_out()
         coef = classifier.coef_
         weights = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
