@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import cross_val_score
 
 from tests.conftest import SAMPLES, fresh_python, sample_bytes
@@ -127,6 +128,14 @@ def test_tfidf_baseline_finds_spam_and_names_its_words(sms):
     assert {term for term, _ in terms["ham"]}.isdisjoint(spam_words)
     one = experiment.pipeline.predict(pd.DataFrame({"message": ["WINNER! Call now to claim your free prize"]}))
     assert one[0] == "spam"
+    compact = dump_pipeline(experiment.pipeline)  # the vocabulary saved as one text, not one node per term
+    plain = clone(experiment.pipeline).set_params(model__tfidf=TfidfVectorizer(**experiment.pipeline.get_params()[
+        "model__tfidf"].get_params())).fit(sms, sms["label"])
+    assert len(compact) < len(dump_pipeline(plain)) / 3
+    reloaded = load_pipeline(compact)
+    assert reloaded[-1].named_steps["tfidf"].vocabulary_ == experiment.pipeline[-1].named_steps["tfidf"].vocabulary_
+    rows = sms.head(30)[["message"]]
+    assert np.allclose(reloaded.predict_proba(rows), experiment.pipeline.predict_proba(rows))
 
 
 def test_text_network_trains_saves_and_reads_japanese_without_spaces():

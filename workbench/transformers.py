@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 TRUE_WORDS = {"true", "yes", "y", "t", "1", "はい", "真", "○"}
 FALSE_WORDS = {"false", "no", "n", "f", "0", "いいえ", "偽", "×"}
@@ -372,3 +373,24 @@ class TextColumn(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return X[self.column].astype("str").fillna("").to_numpy(dtype=object)
+
+
+class CompactTfidf(TfidfVectorizer):
+    """scikit-learn's TfidfVectorizer, saved with its vocabulary as one text of terms and one array of column
+    numbers. skops writes a dict of 44,000 terms as 44,000 nodes (43 s and 48 MB for the SMS sample); this
+    way it takes well under a second. The terms a cut-off dropped (stop_words_, informational only) are not kept."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ hands back the live __dict__
+        state.pop("stop_words_", None)
+        vocabulary = state.pop("vocabulary_", None)
+        if vocabulary is not None:  # terms never hold a line break: the analyzers turn white space into spaces
+            state["vocabulary_terms_"] = "\n".join(vocabulary)
+            state["vocabulary_columns_"] = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        terms, columns = state.pop("vocabulary_terms_", None), state.pop("vocabulary_columns_", None)
+        if terms is not None:
+            state = {**state, "vocabulary_": dict(zip(terms.split("\n") if terms else [], columns.tolist()))}
+        super().__setstate__(state)

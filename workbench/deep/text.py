@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import ClassifierMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from workbench.deep.runtime import KerasEstimator, Probabilities, final_estimator, keras
-from workbench.transformers import TextColumn
+from workbench.transformers import CompactTfidf, TextColumn
 
 WORDS, CHARACTERS = "word", "char"
 ARCHITECTURES = ("cnn", "lstm")
@@ -64,10 +63,10 @@ def label_columns(frame: pd.DataFrame, text_column: str, max_classes: int = 50) 
 def tfidf_model(column: str, analyzer: str = WORDS, C: float = 10.0, max_features: int = 100_000) -> Pipeline:
     """The baseline: TF-IDF of words (1-2) or characters (1-3 within words) and a logistic regression."""
     if analyzer == CHARACTERS:
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
+        vectorizer = CompactTfidf(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
                                      max_features=max_features)
     else:
-        vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+        vectorizer = CompactTfidf(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1,
                                      token_pattern=r"(?u)\b\w+\b", max_features=max_features)
     return Pipeline([("text", TextColumn(column)), ("tfidf", vectorizer),
                      ("classifier", LogisticRegression(C=C, max_iter=3000))])
@@ -107,8 +106,10 @@ class TextNetwork(Probabilities, ClassifierMixin, KerasEstimator):
         texts = [tokens(t) for t in np.asarray(X, dtype=object).ravel()]
         if fitting:
             counts = Counter(token for text in texts for token in set(text))
-            self.vocabulary_ = [token for token, _ in counts.most_common(max(1, self.max_tokens - 2))]
-        index = {token: i + 2 for i, token in enumerate(self.vocabulary_)}  # 0 pads, 1 is an unknown token
+            # an array, not a list: skops saves an array at once, a list of 20,000 strings one node at a time
+            self.vocabulary_ = np.array([token for token, _ in counts.most_common(max(1, self.max_tokens - 2))],
+                                        dtype=str)
+        index = {token: i + 2 for i, token in enumerate(self.vocabulary_.tolist())}  # 0 pads, 1 is an unknown token
         ids = np.zeros((len(texts), self.length), dtype="int32")
         for row, text in enumerate(texts):
             seq = [index.get(token, 1) for token in text[: self.length]]
