@@ -80,19 +80,13 @@ def tabular() -> list[str]:
 
 
 def digits() -> list[str]:
-    from sklearn.model_selection import train_test_split
-
-    from workbench.deep.images import ImageNetwork
     from workbench.deep.images import digits as load
     from workbench.deep.jobs import ImageSettings
 
     s = ImageSettings()
-    found = load(s.size)
-    X_train, X_test, y_train, y_test = train_test_split(found.images, found.labels, test_size=s.test_size,
-                                                        random_state=s.seed, stratify=found.labels)
+    X_train, X_test, y_train, y_test = s.held_out(load(s.size))
     start = time.perf_counter()
-    network = ImageNetwork(preset=s.preset, flip=s.flip, rotation=s.rotation, zoom=s.zoom, epochs=s.epochs,
-                           seed=s.seed).fit(X_train, y_train)
+    network = s.network().fit(X_train, y_train)
     seconds = time.perf_counter() - start
     accuracy = float(np.mean(network.predict(X_test) == y_test))
     print(f"\ndigits: {len(X_train)} training, {len(X_test)} test pictures at {s.size} px; accuracy {accuracy:.4f}, "

@@ -302,6 +302,14 @@ def loss_curve(curve: list[dict], best_epoch: int | None = None) -> go.Figure:
     return _finish(fig, t("chart.loss_curve"), False, height=320)
 
 
+def class_probabilities(proba: dict[str, float]) -> go.Figure:
+    """One prediction's probability of each class, as horizontal bars on 0..1."""
+    fig = go.Figure(go.Bar(x=list(proba.values()), y=list(proba), orientation="h", marker_color=COLOUR))
+    fig.update_layout(height=60 + 28 * len(proba), margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(range=[0, 1], title=t("text.probability")))
+    return fig
+
+
 def history_rows(history: dict) -> list[dict]:
     """A stored network history ({"loss": [...], "val_loss": [...]}) as the rows loss_curve() draws."""
     val = history.get("val_loss") or []

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from workbench import jobs
 from workbench.deep import images as im
+from workbench.deep.imagefile import NotAnImage, open_image, to_array
 from workbench.deep.runtime import gpus, listening
 from workbench.errors import UserError
 from workbench.jobs import JobContext
@@ -43,6 +44,16 @@ class ImageSettings:
     epochs: int = 30
     test_size: float = 0.2
     seed: int = 42
+
+    def network(self) -> im.ImageNetwork:
+        """The unfitted network these settings describe."""
+        return im.ImageNetwork(preset=self.preset, flip=self.flip, rotation=self.rotation, zoom=self.zoom,
+                               epochs=self.epochs, seed=self.seed)
+
+    def held_out(self, found: im.ImageSet) -> list[np.ndarray]:
+        """X_train, X_test, y_train, y_test: a stratified test share of the pictures."""
+        return train_test_split(found.images, found.labels, test_size=self.test_size, random_state=self.seed,
+                                stratify=found.labels)
 
 
 def _folder(store: Store, project_id: str, *parts: str) -> Path:
@@ -90,10 +101,8 @@ def image_job(store: Store, project_id: str, settings: dict[str, Any]) -> Callab
         start = time.perf_counter()
         ctx.report(0.01, "images.progress.read")
         found = load_images(store, project_id, chosen)
-        X_train, X_test, y_train, y_test = train_test_split(
-            found.images, found.labels, test_size=chosen.test_size, random_state=chosen.seed, stratify=found.labels)
-        network = im.ImageNetwork(preset=chosen.preset, flip=chosen.flip, rotation=chosen.rotation, zoom=chosen.zoom,
-                                  epochs=chosen.epochs, seed=chosen.seed)
+        X_train, X_test, y_train, y_test = chosen.held_out(found)
+        network = chosen.network()
         ctx.report(0.02, "images.progress.train", count=len(X_train))
         with listening(jobs.epoch_reporter(ctx, 0.02, 0.95)):
             network.fit(X_train, y_train)
@@ -106,7 +115,7 @@ def image_job(store: Store, project_id: str, settings: dict[str, Any]) -> Callab
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **wrong)
         atomic_write(folder / "mistakes.npz", buffer.getvalue())
-        return {"settings": asdict(chosen), "classes": classes, "channels": found.channels,
+        return {"job": ctx.job_id, "settings": asdict(chosen), "classes": classes, "channels": found.channels,
                 "n_train": len(X_train), "n_test": len(X_test),
                 "accuracy": float(np.mean(predicted == y_test)),
                 "balanced_accuracy": float(balanced_accuracy_score(y_test, predicted)),
@@ -123,10 +132,8 @@ JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {"images": im
 
 def latest(store: Store, project_id: str) -> tuple[str, dict] | None:
     """The newest finished image run: its job id and result."""
-    for job in store.list_jobs(project_id):
-        if job["kind"] == "images" and job["status"] == "done" and job["result"]:
-            return job["id"], json.loads(job["result"])
-    return None
+    result = jobs.latest_result(store, project_id, "images")
+    return (result["job"], result) if result else None
 
 
 def network_of(store: Store, project_id: str, job_id: str) -> im.ImageNetwork:
@@ -142,8 +149,6 @@ def mistakes_of(store: Store, project_id: str, job_id: str) -> dict[str, np.ndar
 
 def predict_image(network: im.ImageNetwork, data: bytes, size: int, channels: int) -> dict[str, float]:
     """Class probabilities for one uploaded picture (read as the training pictures were); raises UserError."""
-    from workbench.deep.imagefile import NotAnImage, open_image, to_array
-
     try:
         pixels = to_array(open_image(data), size, channels)
     except NotAnImage:

@@ -12,6 +12,7 @@ import contextvars
 import os
 import tempfile
 import time
+from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -109,7 +110,7 @@ def from_bytes(data: bytes) -> Any:
         return k.saving.load_model(path, compile=False, safe_mode=True)
 
 
-class KerasEstimator(BaseEstimator):
+class KerasEstimator(BaseEstimator, metaclass=ABCMeta):
     """Shared by the workbench's networks: subclasses build the network (`_network`) and turn inputs into arrays
     (`_inputs`); this class trains it with a validation split, early stopping on validation loss (the best
     epoch's weights restored), progress per epoch, and keeps it picklable and skops-safe as `.keras` bytes.
@@ -119,13 +120,15 @@ class KerasEstimator(BaseEstimator):
 
     _classifier = True
 
-    def _network(self, inputs: Any, n_outputs: int) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _network(self, inputs: Any, n_outputs: int) -> Any:
+        """The unfitted Keras model for `inputs` (as _inputs() made them) and `n_outputs` outputs."""
 
-    def _inputs(self, X: Any, fitting: bool = False) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _inputs(self, X: Any, fitting: bool = False) -> Any:
+        """X as the network's input arrays; `fitting` is true while training (e.g. to learn a vocabulary)."""
 
-    def _fit_network(self, X: Any, y: Any, augment: bool = False) -> Any:
+    def _fit_network(self, X: Any, y: Any) -> Any:
         from sklearn.model_selection import train_test_split
 
         k = keras()

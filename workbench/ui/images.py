@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from workbench import charts
@@ -118,10 +117,7 @@ def _classify(ctx: PageContext, job_id: str, result: dict) -> None:
     left, right = st.columns([1, 3])
     left.image(picture.getvalue(), width=96)
     right.success(say("text.prediction", label=best, probability=f"{proba[best]:.1%}"), icon=":material/label:")
-    figure = go.Figure(go.Bar(x=list(proba.values()), y=list(proba), orientation="h", marker_color="#4C78A8"))
-    figure.update_layout(height=60 + 24 * len(proba), margin=dict(l=10, r=10, t=10, b=10),
-                         xaxis=dict(range=[0, 1], title=t("text.probability")))
-    right.plotly_chart(figure, width="stretch", key="images_proba")
+    right.plotly_chart(charts.class_probabilities(proba), width="stretch", key="images_proba")
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

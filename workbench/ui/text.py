@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
+from workbench import charts
 from workbench.deep import text as tx
 from workbench.evaluation import METRIC_KEYS
 from workbench.experiments import start
@@ -94,14 +94,11 @@ def results(ctx: PageContext) -> None:
                          width="stretch")
     sentence = st.text_area(t("text.try"), key=f"try_{experiment.id}", placeholder=t("text.try_placeholder"))
     if sentence.strip():
-        proba = fitted.predict_proba(pd.DataFrame({record["text_column"]: [sentence]}))[0]
-        classes = [str(c) for c in record["classes"]]
-        best = classes[int(proba.argmax())]
-        st.success(say("text.prediction", label=best, probability=f"{proba.max():.1%}"), icon=":material/label:")
-        figure = go.Figure(go.Bar(x=list(proba), y=classes, orientation="h", marker_color="#4C78A8"))
-        figure.update_layout(height=60 + 40 * len(classes), margin=dict(l=10, r=10, t=10, b=10),
-                             xaxis=dict(range=[0, 1], title=t("text.probability")))
-        st.plotly_chart(figure, width="stretch", key="text_proba")
+        row = fitted.predict_proba(pd.DataFrame({record["text_column"]: [sentence]}))[0]
+        proba = {str(c): float(p) for c, p in zip(record["classes"], row)}
+        best = max(proba, key=proba.get)
+        st.success(say("text.prediction", label=best, probability=f"{proba[best]:.1%}"), icon=":material/label:")
+        st.plotly_chart(charts.class_probabilities(proba), width="stretch", key="text_proba")
 
 
 def _terms(ctx: PageContext, experiment_id: str, fitted: Any) -> dict[str, list[tuple[str, float]]]:
