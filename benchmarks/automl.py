@@ -5,11 +5,13 @@ same split, held-out test scores.
     python benchmarks/automl.py [--budgets 60 300] [--only titanic penguins ...] [--preset full]
 
 Each dataset is split once (the app's split, seed 42). The best default model is
-the best test score among every catalogue model with its defaults (an oracle
-choice: it sees the test rows). The workbench AutoML and FLAML each get the same
-wall-clock budget on the training rows; the workbench's time includes training
-its winner. Targets: AutoML at least equal to the best default model on every
-dataset, and ahead of FLAML on average at each budget.
+the catalogue model, with its defaults, that a careful data scientist would pick:
+the best cross-validated score on the training rows (the app's folds). The table
+also shows the oracle default, the best *test* score among them, which no method
+that does not see the test rows can be sure to reach. The workbench AutoML and
+FLAML each get the same wall-clock budget on the training rows; the workbench's
+time includes training its winner. Targets: AutoML at least equal to the best
+default model on every dataset, and ahead of FLAML on average at each budget.
 """
 
 from __future__ import annotations
@@ -45,16 +47,19 @@ def _score(task: str, metric: str, y: pd.Series, predictions: np.ndarray, proba:
     return classification_metrics(y, predictions, proba, classes)[metric]
 
 
-def best_default(frame: pd.DataFrame, target: str, task: str) -> tuple[str, float]:
-    scores = {}
+def best_default(frame: pd.DataFrame, target: str, task: str) -> tuple[tuple[str, float], tuple[str, float]]:
+    """(model, test score) of the default picked by CV on the training rows, and of the oracle pick by test score."""
+    runs = {}
     for spec in models_for(task):
-        if spec.id == "svm" and len(frame) > 12_000:
+        if spec.network or spec.id == "dummy" or (spec.id == "svm" and len(frame) > 12_000):
             continue
-        run = train_experiment(frame, Recipe(), Settings(target, task, spec.id, split=Split(folds=3)))
-        scores[spec.id] = run.metrics[run.primary]
+        runs[spec.id] = train_experiment(frame, Recipe(), Settings(target, task, spec.id,
+                                                                   split=Split(folds=default_folds(len(frame)))))
     metric = PRIMARY[task]
-    best = min(scores, key=scores.get) if metric in LOWER_IS_BETTER else max(scores, key=scores.get)
-    return best, scores[best]
+    pick = min if metric in LOWER_IS_BETTER else max
+    by_cv = pick(runs, key=lambda m: np.mean(runs[m].cv_scores))
+    oracle = pick(runs, key=lambda m: runs[m].metrics[metric])
+    return (by_cv, runs[by_cv].metrics[metric]), (oracle, runs[oracle].metrics[metric])
 
 
 def workbench_automl(frame: pd.DataFrame, target: str, task: str, seconds: int, preset: str) -> tuple[float, float,
@@ -109,28 +114,32 @@ def main() -> None:
         frame = read_table(path.read_bytes(), path.name)[0].drop(columns=leaks)
         frame = frame[frame[target].notna()]
         task = propose_task(frame[target]).task
-        default_id, default_score = best_default(frame, target, task)
+        (default_id, default_score), (oracle_id, oracle_score) = best_default(frame, target, task)
+        print(f"{name}: default by CV {default_id} {default_score:.4f}, oracle {oracle_id} {oracle_score:.4f}",
+              flush=True)
         for budget in args.budgets:
             ours, ours_s, winner = workbench_automl(frame, target, task, budget, args.preset)
             theirs, theirs_s = flaml(frame, target, task, budget)
-            rows.append((name, PRIMARY[task], budget, default_id, default_score, ours, ours_s, winner, theirs,
-                         theirs_s))
-            print(f"{name:<15}{budget:>5} s  {PRIMARY[task]:<18} default {default_id} {default_score:.4f}  "
-                  f"workbench {ours:.4f} ({ours_s:.0f} s, {winner})  FLAML {theirs:.4f} ({theirs_s:.0f} s)", flush=True)
-    print(f"\n{'dataset':<15}{'budget':>7}  {'metric':<18}{'best default':>13}{'workbench':>11}{'FLAML':>9}"
-          f"{'time (s)':>10}  >= default  vs FLAML")
+            rows.append((name, PRIMARY[task], budget, default_score, oracle_score, ours, ours_s, theirs))
+            print(f"{name:<15}{budget:>5} s  {PRIMARY[task]:<18} workbench {ours:.4f} ({ours_s:.0f} s, {winner})  "
+                  f"FLAML {theirs:.4f} ({theirs_s:.0f} s)", flush=True)
+    print(f"\n{'dataset':<15}{'budget':>7}  {'metric':<18}{'default':>9}{'oracle':>9}{'workbench':>11}{'FLAML':>9}"
+          f"{'time (s)':>10}  >= default  >= oracle  vs FLAML")
     for budget in args.budgets:
         gains = []
-        for name, metric, b, _, default, ours, ours_s, _, theirs, _ in rows:
+        for name, metric, b, default, oracle, ours, ours_s, theirs in rows:
             if b != budget:
                 continue
             lower = metric in LOWER_IS_BETTER
-            at_least = ours <= default if lower else ours >= default
             gain = (theirs - ours) / abs(theirs) if lower else (ours - theirs) / abs(theirs)
             gains.append(gain)
-            print(f"{name:<15}{b:>7}  {metric:<18}{default:>13.4f}{ours:>11.4f}{theirs:>9.4f}{ours_s:>10.0f}  "
-                  f"{'yes' if at_least else 'NO':<11}{gain:+.2%}")
+            print(f"{name:<15}{b:>7}  {metric:<18}{default:>9.4f}{oracle:>9.4f}{ours:>11.4f}{theirs:>9.4f}"
+                  f"{ours_s:>10.0f}  {_yes(metric, ours, default):<12}{_yes(metric, ours, oracle):<11}{gain:+.2%}")
         print(f"{'mean gain over FLAML at ' + str(budget) + ' s':<44}{np.mean(gains):+.2%}")
+
+
+def _yes(metric: str, ours: float, theirs: float) -> str:
+    return "yes" if (ours <= theirs if metric in LOWER_IS_BETTER else ours >= theirs) else "NO"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ ordinary experiment (explained, exported, predicted in a fresh process), and a s
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -141,33 +142,62 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_search_runs_on_a_separate_dask_scheduler_and_worker(tmp_path):
-    from distributed import Client, get_task_stream
+@contextlib.contextmanager
+def _dask_cluster(tmp_path, workers: int):
+    """A real `dask scheduler` and `workers` single-threaded `dask worker` processes (without nannies, so a
+    killed worker stays dead) on 127.0.0.1; yields a client and the worker processes."""
+    from distributed import Client
 
     port = _free_port()
-    bin_dir = os.path.dirname(sys.executable)
-    dask = os.path.join(bin_dir, "dask")
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
     logs = open(tmp_path / "dask.log", "wb")
     scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                   "--no-dashboard"], stdout=logs, stderr=subprocess.STDOUT, cwd=tmp_path)
-    worker = subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--nworkers", "1",
-                               "--no-dashboard", "--memory-limit", "2GiB"], stdout=logs, stderr=subprocess.STDOUT,
-                              cwd=tmp_path)
+    processes = [subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--no-nanny",
+                                   "--no-dashboard", "--memory-limit", "2GiB"], stdout=logs, stderr=subprocess.STDOUT,
+                                  cwd=tmp_path) for _ in range(workers)]
     try:
         client = Client(f"tcp://127.0.0.1:{port}", timeout=60)
-        client.wait_for_workers(1, timeout=60)
+        client.wait_for_workers(workers, timeout=60)
+        yield client, processes
+        client.close()
+    finally:
+        for process in (*processes, scheduler):
+            process.terminate()
+            process.wait(30)
+        logs.close()
+
+
+def test_a_search_runs_on_a_separate_dask_scheduler_and_worker(tmp_path):
+    from distributed import get_task_stream
+
+    with _dask_cluster(tmp_path, workers=1) as (client, _):
         search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.4, preset="fast",
                                                              folds=3), client=client)
         with get_task_stream(client) as stream:
             search.run()
         assert any(row["source"] == "tpot" for row in search.progress().leaderboard)
         assert len(stream.data) > 0  # pipelines were evaluated by the worker process
-        client.close()
-    finally:
-        for process in (worker, scheduler):
-            process.terminate()
-            process.wait(30)
     assert "Starting worker" in (tmp_path / "dask.log").read_text(errors="replace")
+
+
+def test_a_search_survives_a_worker_that_dies_mid_search(tmp_path):
+    with _dask_cluster(tmp_path, workers=2) as (client, workers):
+        search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.75, preset="fast",
+                                                             folds=3), client=client)
+        result: dict = {}
+        runner = threading.Thread(target=lambda: result.update(best=search.run()))
+        runner.start()
+        deadline = time.monotonic() + 90
+        while not any(c.source == "tpot" for c in search.candidates) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers[0].kill()  # SIGKILL mid-search: its running pipelines are lost with it
+        killed_at = time.perf_counter() - search._start
+        runner.join(150)
+        assert not runner.is_alive() and result["best"] is not None and search.tpot_error is None
+        assert len(client.scheduler_info()["workers"]) == 1 and workers[0].poll() is not None
+        later = [c for c in search.candidates if c.source == "tpot" and c.found_at > killed_at + 1]
+        assert later, "TPOT went on evaluating pipelines on the surviving worker"
 
 
 def test_automl_command_prints_progress_and_writes_a_bundle(tmp_path):
@@ -185,3 +215,30 @@ def test_automl_command_prints_progress_and_writes_a_bundle(tmp_path):
                           "--target", "species", "--minutes", "0.3", "--metric", "rmse", "--out",
                           str(tmp_path / "c.zip")], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert bad.returncode == 2 and "no metric 'rmse'" in bad.stderr
+
+
+def test_out_of_fold_scores_equal_cross_validation_and_the_ensemble_beats_its_members():
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    from workbench.automl import fold_score, out_of_fold, select_ensemble
+
+    X, y = make_classification(400, 8, random_state=0)
+    cv = StratifiedKFold(4, shuffle=True, random_state=0)
+    folds = list(cv.split(X, y))
+    oof = out_of_fold(LogisticRegression(), X, y, folds, np.array([0, 1]), n_jobs=2)
+    assert not np.isnan(oof).any() and np.allclose(oof.sum(axis=1), 1)
+    assert fold_score("roc_auc", y, oof, folds, np.array([0, 1])) == pytest.approx(
+        cross_val_score(LogisticRegression(), X, y, cv=cv, scoring="roc_auc").mean())
+
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=600)
+    a, b = truth + rng.normal(size=600), truth + rng.normal(size=600)  # independent errors: their mean is better
+    folds = [(np.arange(600)[np.arange(600) % 3 != k], np.arange(600)[np.arange(600) % 3 == k]) for k in range(3)]
+    noise = rng.normal(size=600) * 5
+    weights, score = select_ensemble("rmse", truth, [a, b, noise], folds, None)
+    assert weights[0] and weights[1] and not weights[2]
+    assert score < min(fold_score("rmse", truth, p, folds, None) for p in (a, b))
+    weights, score = select_ensemble("rmse", truth, [truth, noise], folds, None)  # a perfect member stays alone
+    assert weights == [1, 0] and score == pytest.approx(0)

@@ -1,13 +1,17 @@
 """AutoML: a portfolio of strong catalogue defaults first, then a TPOT search beyond them, within a budget.
 
-    portfolio (seconds)  ->  TPOT on Dask (the rest of the budget)  ->  best validated candidate  ->  experiment
+    portfolio (seconds)  ->  TPOT on Dask (the rest of the budget)  ->  ensemble selection  ->  best validated
+    candidate  ->  experiment
 
 Every candidate is scored by the same cross-validation folds on the training
 rows, so a portfolio model and a TPOT pipeline compete on equal terms, and a
-usable result exists before TPOT finishes anything. TPOT searches on the
+usable result exists before TPOT finishes anything. Both search on the
 model-ready features (the recipe, ModelReady and the preparation, fitted on the
-training rows); the winner is then trained like any hand-picked model, from the
-raw columns, and saved as an ordinary experiment with its Python code.
+training rows). The portfolio models and the best TPOT pipelines keep their
+out-of-fold predictions; greedy ensemble selection (Caruana et al., 2004) then
+looks for a weighted average of them that scores better than any one. The
+winner is trained like any hand-picked model, from the raw columns, and saved
+as an ordinary experiment with its Python code.
 
 TPOT has no progress callback or stop button: a watcher reads its population
 while it runs (pipelines evaluated, failures, best score over time), and on
@@ -26,10 +30,19 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
-from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better, cv_sign
+from workbench.evaluation import (
+    CV_SCORING,
+    LOWER_IS_BETTER,
+    PRIMARY,
+    better,
+    cv_sign,
+    prediction_score,
+)
 from workbench.models import AUTOML
 from workbench.recipe import Recipe
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION
@@ -37,16 +50,15 @@ from workbench.training import (
     Settings,
     Split,
     _training_rows,
-    cross_validate_params,
     cv_splitter,
     feature_pipeline,
     train_experiment,
 )
 
-# fastest first: on a large table the slow one is skipped when the budget runs short
-PORTFOLIO = {BINARY: ("hist_gradient_boosting", "logistic_regression", "random_forest"),
-             "multiclass": ("hist_gradient_boosting", "logistic_regression", "random_forest"),
-             REGRESSION: ("hist_gradient_boosting", "ridge", "random_forest")}
+# strong defaults, fastest first: on a large table the slow ones are skipped when the budget runs short
+PORTFOLIO = {BINARY: ("hist_gradient_boosting", "logistic_regression", "knn", "extra_trees", "random_forest"),
+             "multiclass": ("hist_gradient_boosting", "logistic_regression", "knn", "extra_trees", "random_forest"),
+             REGRESSION: ("hist_gradient_boosting", "ridge", "knn", "extra_trees", "random_forest")}
 PORTFOLIO_SHARE = 0.4  # no new portfolio model starts after this share of the budget
 METRICS = {BINARY: ("roc_auc", "balanced_accuracy", "log_loss"), "multiclass": ("balanced_accuracy", "log_loss"),
            REGRESSION: ("rmse", "mae", "r2")}
@@ -65,6 +77,8 @@ log = logging.getLogger("workbench.automl")
 MARGIN_S = 15.0  # stated margin over the budget (the final training of the winner)
 TPOT_ROWS = 10_000  # training rows TPOT searches on (a random sample above this)
 GRACE_S = 4.0  # seconds TPOT gets to wind down after being told its time is up
+ENSEMBLE_ROUNDS = 20  # greedy selection steps (a member chosen k times has weight k)
+TPOT_MEMBERS = 3  # best distinct TPOT pipelines given out-of-fold predictions for the ensemble
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,7 @@ class Candidate:
     seconds: float
     found_at: float  # seconds into the search
     estimator: Any = None  # unfitted model step (catalogue id for the portfolio)
+    oof: np.ndarray | None = field(default=None, repr=False)  # out-of-fold predictions (for the ensemble)
 
     def row(self) -> dict[str, Any]:
         return {"source": self.source, "name": self.name, "score": self.score, "complexity": self.complexity,
@@ -189,21 +204,57 @@ def pipeline_code(estimator: Any) -> str:
     return "\n".join(["import numpy as np", *imports, "", f"model = {estimator.__repr__(N_CHAR_MAX=10**6)}", ""])
 
 
+# ---------------------------------------------------------------- out-of-fold predictions and ensembles
+
+
+def out_of_fold(estimator: Any, Z: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
+                classes: np.ndarray | None, n_jobs: int = 1) -> np.ndarray:
+    """Each row's prediction by the model fitted on the other folds (the folds in parallel threads, one core each):
+    values for regression (classes None), else class probabilities with columns in `classes` order."""
+
+    def one(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model = clone(estimator).fit(Z[train], y[train])
+        if classes is None:
+            return test, model.predict(Z[test])
+        proba = np.zeros((len(test), len(classes)))
+        proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(Z[test])
+        return test, proba
+
+    out = np.full((len(y),) if classes is None else (len(y), len(classes)), np.nan)
+    with threadpool_limits(limits=1):
+        for test, predicted in Parallel(n_jobs=n_jobs, prefer="threads")(delayed(one)(*fold) for fold in folds):
+            out[test] = predicted
+    return out
+
+
+def fold_score(metric: str, y: np.ndarray, predicted: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
+               classes: np.ndarray | None) -> float:
+    """Mean over the folds of the metric on each fold's out-of-fold predictions, as cross-validation scores."""
+    if classes is not None:  # integer codes score faster than text labels
+        y, classes = np.searchsorted(classes, y), np.arange(len(classes))
+    return float(np.mean([prediction_score(metric, y[test], predicted[test], classes) for _, test in folds]))
+
+
+def select_ensemble(metric: str, y: np.ndarray, predictions: list[np.ndarray],
+                    folds: list[tuple[np.ndarray, np.ndarray]], classes: np.ndarray | None,
+                    rounds: int = ENSEMBLE_ROUNDS) -> tuple[list[int], float]:
+    """Greedy ensemble selection with replacement (Caruana et al., 2004): each round adds the member whose
+    addition makes the average of the chosen predictions score best, and the best round is kept. Returns how many
+    times each member was chosen (its weight) and the score of that weighted average."""
+    counts = np.zeros(len(predictions), dtype=int)
+    total = np.zeros_like(predictions[0])
+    best: tuple[list[int], float] = ([0] * len(predictions), float("nan"))
+    for r in range(1, rounds + 1):
+        scores = [fold_score(metric, y, (total + p) / r, folds, classes) for p in predictions]
+        pick = int(np.argmin(scores) if metric in LOWER_IS_BETTER else np.argmax(scores))
+        counts[pick] += 1
+        total = total + predictions[pick]
+        if not np.isfinite(best[1]) or better(metric, scores[pick], best[1]):
+            best = ([int(c) for c in counts], scores[pick])
+    return best
+
+
 # ---------------------------------------------------------------- the search
-
-
-def _portfolio(df: pd.DataFrame, recipe: Recipe, settings: AutoMLSettings, start: float,
-               on_candidate: Callable[[Candidate], None], stop: Callable[[], bool]) -> None:
-    split = Split(folds=settings.folds, seed=settings.seed)
-    for i, model_id in enumerate(PORTFOLIO[settings.task]):
-        if stop() or (i and time.perf_counter() - start > PORTFOLIO_SHARE * settings.minutes * 60):
-            return
-        began = time.perf_counter()
-        score = cross_validate_params(df, recipe, Settings(settings.target, settings.task, model_id, split=split),
-                                      scoring=settings.score_metric)
-        if np.isfinite(score):
-            on_candidate(Candidate("portfolio", model_id, float(score), 1, time.perf_counter() - began,
-                                   time.perf_counter() - start, model_id))
 
 
 def _tpot_rows(done: pd.DataFrame, objective: str, sign: float, start_wall: float) -> list[Candidate]:
@@ -242,6 +293,7 @@ class Search:
         self._seen: set[Any] = set()
         self.tpot_error: BaseException | None = None
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None
+        self._fold_list: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._start = time.perf_counter()
@@ -284,8 +336,9 @@ class Search:
                             [c.row() for c in board[:50]])
 
     def run(self) -> Candidate:
-        """Portfolio, then TPOT until the deadline (minus a reserve for the final training) or a cancel."""
-        _portfolio(self.df, self.recipe, self.settings, self._start, self._add, self._stop)
+        """Portfolio, then TPOT until the deadline (minus a reserve for the ensemble and the final training) or a
+        cancel, then the ensemble."""
+        self._portfolio()
         if not self._stop():
             self._tpot()
         if not self._cancel.is_set():
@@ -297,6 +350,48 @@ class Search:
             raise UserError("automl.nothing_found")
         return best
 
+    def _portfolio(self) -> None:
+        """The catalogue's strong defaults, each scored from its out-of-fold predictions."""
+        s = self.settings
+        for i, model_id in enumerate(PORTFOLIO[s.task]):
+            if self._stop() or (i and time.perf_counter() - self._start > PORTFOLIO_SHARE * s.minutes * 60):
+                return
+            scored = self._out_of_fold(model_id, catalogue_model(model_id, s.task, s.seed))
+            if scored is not None:
+                oof, score, seconds = scored
+                self._add(Candidate("portfolio", model_id, score, 1, seconds, time.perf_counter() - self._start,
+                                    model_id, oof))
+
+    def _out_of_fold(self, name: str, estimator: Any) -> tuple[np.ndarray, float, float] | None:
+        """Out-of-fold predictions, their fold-mean score and the seconds taken; None (a failure counted) when the
+        model cannot be scored: one failing model never ends the search."""
+        s = self.settings
+        Z, labels = self._features()
+        began = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                oof = out_of_fold(estimator, Z, labels, self._folds(), self._classes(), self.n_jobs)
+            score = fold_score(s.score_metric, labels, oof, self._folds(), self._classes())
+        except Exception as exc:
+            log.warning("%s not scored: %r", name, exc)
+            score = float("nan")
+        if not np.isfinite(score):
+            with self._lock:
+                self.failures += 1
+            return None
+        return oof, score, time.perf_counter() - began
+
+    def _folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        if self._fold_list is None:
+            s = self.settings
+            Z, labels = self._features()
+            self._fold_list = list(cv_splitter(s.task, Split(folds=s.folds, seed=s.seed)).split(Z, labels))
+        return self._fold_list
+
+    def _classes(self) -> np.ndarray | None:
+        return None if self.settings.task == REGRESSION else np.unique(self._features()[1])
+
     def _features(self) -> tuple[np.ndarray, np.ndarray]:
         """The training rows as TPOT sees them: recipe, ModelReady and preparation (no scaling) applied."""
         if self._matrix is None:
@@ -305,39 +400,53 @@ class Search:
                                                                        split=Split(folds=s.folds, seed=s.seed)))
             X, y = train.drop(columns=[s.target]), train[s.target]
             Z = np.asarray(feature_pipeline(self.recipe).fit_transform(X, y), dtype=float)
-            labels = y.astype(str).to_numpy() if s.task in CLASSIFICATION else y.to_numpy(dtype=float)
+            # classes as codes 0..k-1, as TPOT encodes them (forests refuse class_weight="balanced" on "0"/"1" text)
+            labels = np.unique(y.astype(str).to_numpy(), return_inverse=True)[1] if s.task in CLASSIFICATION else \
+                y.to_numpy(dtype=float)
             self._matrix = (Z, labels)
         return self._matrix
 
     def _ensemble(self) -> None:
-        """Soft voting (or averaging) of the three best distinct candidates, kept when its CV score is better
-        and there is time to validate and train it."""
+        """Greedy ensemble selection over the candidates' out-of-fold predictions. The best TPOT pipelines get
+        theirs first, while there is time. The weighted average is offered when it scores better than every
+        single candidate and there is time to train it."""
         from sklearn.ensemble import VotingClassifier, VotingRegressor
-        from sklearn.model_selection import cross_val_score
 
         s = self.settings
-        top: list[Candidate] = []
-        for c in self.ranked():
-            if c.name not in {t.name for t in top}:
-                top.append(c)
-            if len(top) == 3:
+        names = {c.name for c in self.candidates if c.oof is not None}
+        for c in [c for c in self.ranked() if c.source == "tpot"]:
+            if len(names) >= len(PORTFOLIO[s.task]) + TPOT_MEMBERS or self._stop():
                 break
-        cost = sum(c.seconds for c in top)
-        if len(top) < 2 or self.deadline - time.perf_counter() < 2.5 * cost:
-            return
-        members = [(f"m{i}", member_estimator(c, s.task, s.seed)) for i, c in enumerate(top)]
-        model = VotingRegressor(members) if s.task == REGRESSION else VotingClassifier(members, voting="soft")
-        Z, labels = self._features()
+            if c.name in names or self.deadline - time.perf_counter() < 2 * c.seconds * self._scale():
+                continue
+            scored = self._out_of_fold(c.name, member_estimator(c, s.task, s.seed))
+            if scored is not None:
+                names.add(c.name)
+                c.oof = scored[0]
+        pool = [c for c in self.ranked() if c.oof is not None]
         began = time.perf_counter()
-        try:
-            scores = cross_val_score(model, Z, labels, cv=cv_splitter(s.task, Split(folds=s.folds, seed=s.seed)),
-                                     scoring=CV_SCORING[s.score_metric], error_score="raise")
-        except Exception as exc:  # an ensemble that cannot be scored is simply not offered
-            log.warning("ensemble not scored: %r", exc)
+        Z, labels = self._features()
+        weights, score = select_ensemble(s.score_metric, labels, [c.oof for c in pool], self._folds(),
+                                         self._classes(), ENSEMBLE_ROUNDS)
+        chosen = [(c, w) for c, w in zip(pool, weights) if w]
+        best = self.best()
+        if len(chosen) < 2 or best is None or not better(s.score_metric, score, best.score):
             return
-        self._add(Candidate("ensemble", " + ".join(c.name for c in top), float(cv_sign(s.score_metric) * scores.mean()),
-                            sum(c.complexity for c in top), time.perf_counter() - began,
+        cost = sum(c.seconds * (self._scale() if c.source == "tpot" else 1.0) for c, _ in chosen)
+        if self.deadline + MARGIN_S / 2 - time.perf_counter() < 2 * cost:  # its training: CV folds and a fit
+            log.info("no time left to train the ensemble")
+            return
+        members = [(f"m{i}", member_estimator(c, s.task, s.seed)) for i, (c, _) in enumerate(chosen)]
+        w = [int(w) for _, w in chosen]
+        model = VotingRegressor(members, weights=w) if s.task == REGRESSION else \
+            VotingClassifier(members, voting="soft", weights=w)
+        self._add(Candidate("ensemble", " + ".join(f"{w}×{c.name}" if w > 1 else c.name for c, w in chosen), score,
+                            sum(c.complexity for c, _ in chosen), cost + time.perf_counter() - began,
                             time.perf_counter() - self._start, model))
+
+    def _scale(self) -> float:
+        """How much longer a fit on all training rows takes than on TPOT's sample."""
+        return max(1.0, len(self._features()[0]) / TPOT_ROWS)
 
     def _tpot(self) -> None:
         from tpot import TPOTEstimator
@@ -443,13 +552,17 @@ def search_and_train(search: Search, on_tick: Callable[[bool], None], every: flo
 
 def member_estimator(candidate: Candidate, task: str, seed: int) -> Any:
     """An unfitted model for a candidate, as it runs after the (unscaled) preparation."""
-    if candidate.source != "portfolio":
-        return clone(candidate.estimator)
+    return clone(candidate.estimator) if candidate.source != "portfolio" else \
+        catalogue_model(candidate.name, task, seed)
+
+
+def catalogue_model(model_id: str, task: str, seed: int) -> Any:
+    """A catalogue model with its defaults, scaled when it needs it, as it runs after the preparation."""
     from sklearn.preprocessing import StandardScaler
 
     from workbench.models import CATALOGUE
 
-    spec = CATALOGUE[candidate.name]
+    spec = CATALOGUE[model_id]
     model = spec.estimator(task, None, seed)
     return Pipeline([("scale", StandardScaler()), ("model", model)]) if spec.scaled else model
 

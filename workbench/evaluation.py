@@ -32,6 +32,20 @@ def cv_sign(metric: str) -> float:
     return -1.0 if CV_SCORING[metric].startswith("neg_") else 1.0
 
 
+def prediction_score(metric: str, y_true: Any, predicted: np.ndarray, classes: np.ndarray | None = None) -> float:
+    """One metric of predictions: values for regression (classes None), else class probabilities with columns in
+    `classes` order (the predicted class is the most probable)."""
+    y_true = np.asarray(y_true)
+    if classes is None:
+        return float({"rmse": metrics.root_mean_squared_error, "mae": metrics.mean_absolute_error,
+                      "r2": metrics.r2_score}[metric](y_true, predicted))
+    if metric == "roc_auc":
+        return float(metrics.roc_auc_score(y_true == classes[1], predicted[:, 1]))
+    if metric == "log_loss":
+        return float(metrics.log_loss(y_true, predicted, labels=classes))
+    return float(metrics.balanced_accuracy_score(y_true, classes[predicted.argmax(axis=1)]))
+
+
 def predict_with_threshold(proba: np.ndarray, classes: np.ndarray, threshold: float) -> np.ndarray:
     """Binary labels: the second class where its probability reaches `threshold`."""
     return np.where(proba[:, 1] >= threshold, classes[1], classes[0])
