@@ -242,3 +242,17 @@ def test_out_of_fold_scores_equal_cross_validation_and_the_ensemble_beats_its_me
     assert score < min(fold_score("rmse", truth, p, folds, None) for p in (a, b))
     weights, score = select_ensemble("rmse", truth, [truth, noise], folds, None)  # a perfect member stays alone
     assert weights == [1, 0] and score == pytest.approx(0)
+
+
+def test_ensemble_members_are_named_in_the_users_language():
+    from workbench.i18n import set_language, t
+    from workbench.ui.automl import _display_name
+
+    set_language("ja")
+    try:
+        shown = _display_name("3×hist_gradient_boosting + StandardScaler → LogisticRegression + ridge", "ensemble")
+        assert shown == (f"3×{t('model.hist_gradient_boosting')} + StandardScaler → LogisticRegression + "
+                         f"{t('model.ridge')}")
+        assert t("model.ridge") != t("model.ridge", "en") and _display_name("ridge", "portfolio") == t("model.ridge")
+    finally:
+        set_language("en")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +12,7 @@ from workbench.automl import METRICS, PRESETS, AutoMLSettings
 from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS, PRIMARY
 from workbench.experiments import automl_progress, start
 from workbench.i18n import t
+from workbench.models import CATALOGUE
 from workbench.store import Dataset
 from workbench.training import default_folds
 from workbench.ui.core import PageContext, say, say_note
@@ -96,13 +99,27 @@ def _figures(progress: dict, job: dict) -> None:
                       width="stretch", key="automl_curve")
     right.plotly_chart(charts.pareto_front(board, label, spec in LOWER_IS_BETTER), width="stretch",
                        key="automl_pareto")
-    shown = board.assign(name=[t(f"model.{n}") if s == "portfolio" else n for n, s in zip(board["name"],
-                                                                                           board["source"])])
+    shown = board.assign(name=[_display_name(n, s) for n, s in zip(board["name"], board["source"])])
     shown = shown.assign(source=[t(SOURCE_KEYS[s]) for s in shown["source"]])
     st.dataframe(shown.rename(columns={"source": t("automl.col.source"), "name": t("automl.col.pipeline"),
                                        "score": label, "complexity": t("chart.complexity"),
                                        "seconds": t("automl.col.seconds"), "found_at": t("automl.col.found_at")}),
                  width="stretch", hide_index=True, key="automl_board")
+
+
+def _display_name(name: str, source: str) -> str:
+    """A pipeline's name with catalogue models in the user's language (an ensemble names its members, each with
+    its weight when above one: "3×hist_gradient_boosting + ridge")."""
+    if source == "portfolio":
+        return t(f"model.{name}")
+    if source != "ensemble":
+        return name
+    members = []
+    for member in name.split(" + "):
+        weight, model = re.fullmatch(r"(?:(\d+)×)?(.*)", member).groups()
+        shown = t(f"model.{model}") if model in CATALOGUE else model
+        members.append(f"{weight}×{shown}" if weight else shown)
+    return " + ".join(members)
 
 
 def _spec_metric(job: dict) -> str:
