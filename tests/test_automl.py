@@ -231,6 +231,8 @@ def test_out_of_fold_scores_equal_cross_validation_and_the_ensemble_beats_its_me
     assert not np.isnan(oof).any() and np.allclose(oof.sum(axis=1), 1)
     assert fold_score("roc_auc", y, oof, folds, np.array([0, 1])) == pytest.approx(
         cross_val_score(LogisticRegression(), X, y, cv=cv, scoring="roc_auc").mean())
+    with pytest.raises(InterruptedError):  # a cancel or the deadline stops it between folds
+        out_of_fold(LogisticRegression(), X, y, folds, np.array([0, 1]), stop=lambda: True)
 
     rng = np.random.default_rng(0)
     truth = rng.normal(size=600)

@@ -208,11 +208,14 @@ def pipeline_code(estimator: Any) -> str:
 
 
 def out_of_fold(estimator: Any, Z: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
-                classes: np.ndarray | None, n_jobs: int = 1) -> np.ndarray:
+                classes: np.ndarray | None, n_jobs: int = 1, stop: Callable[[], bool] = lambda: False) -> np.ndarray:
     """Each row's prediction by the model fitted on the other folds (the folds in parallel threads, one core each):
-    values for regression (classes None), else class probabilities with columns in `classes` order."""
+    values for regression (classes None), else class probabilities with columns in `classes` order. Raises
+    InterruptedError when `stop()` turns true before a fold starts."""
 
     def one(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if stop():
+            raise InterruptedError
         model = clone(estimator).fit(Z[train], y[train])
         if classes is None:
             return test, model.predict(Z[test])
@@ -371,8 +374,10 @@ class Search:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                oof = out_of_fold(estimator, Z, labels, self._folds(), self._classes(), self.n_jobs)
+                oof = out_of_fold(estimator, Z, labels, self._folds(), self._classes(), self.n_jobs, self._stop)
             score = fold_score(s.score_metric, labels, oof, self._folds(), self._classes())
+        except InterruptedError:  # cancelled, or the time is up: not a failure
+            return None
         except Exception as exc:
             log.warning("%s not scored: %r", name, exc)
             score = float("nan")
