@@ -419,10 +419,12 @@ class Search:
 
         s = self.settings
         names = {c.name for c in self.candidates if c.oof is not None}
+        # time kept for training an ensemble of the three best scored so far
+        kept = 2 * sum(c.seconds for c in [c for c in self.ranked() if c.oof is not None][:3])
         for c in [c for c in self.ranked() if c.source == "tpot"]:
             if len(names) >= len(PORTFOLIO[s.task]) + TPOT_MEMBERS or self._stop():
                 break
-            if c.name in names or self.deadline - time.perf_counter() < 2 * c.seconds * self._scale():
+            if c.name in names or self.deadline - time.perf_counter() < 2 * c.seconds * self._scale() + kept:
                 continue
             scored = self._out_of_fold(c.name, member_estimator(c, s.task, s.seed))
             if scored is not None:
