@@ -431,9 +431,10 @@ class Search:
                 names.add(c.name)
                 c.oof = scored[0]
         pool = [c for c in self.ranked() if c.oof is not None]
+        if len(pool) < 2:
+            return
         began = time.perf_counter()
-        Z, labels = self._features()
-        weights, score = select_ensemble(s.score_metric, labels, [c.oof for c in pool], self._folds(),
+        weights, score = select_ensemble(s.score_metric, self._features()[1], [c.oof for c in pool], self._folds(),
                                          self._classes(), ENSEMBLE_ROUNDS)
         chosen = [(c, w) for c, w in zip(pool, weights) if w]
         best = self.best()
