@@ -233,8 +233,6 @@ def out_of_fold(estimator: Any, Z: np.ndarray, y: np.ndarray, folds: list[tuple[
 def fold_score(metric: str, y: np.ndarray, predicted: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
                classes: np.ndarray | None) -> float:
     """Mean over the folds of the metric on each fold's out-of-fold predictions, as cross-validation scores."""
-    if classes is not None:  # integer codes score faster than text labels
-        y, classes = np.searchsorted(classes, y), np.arange(len(classes))
     return float(np.mean([prediction_score(metric, y[test], predicted[test], classes) for _, test in folds]))
 
 

@@ -121,6 +121,12 @@ def test_two_sessions_do_not_see_each_others_unsaved_upload(app_url, browser):
     second.close()
 
 
+def _see_results(page: Page) -> None:
+    """Follow the link a finished job leaves, to the Results page."""
+    page.get_by_text("See the results").click()
+    expect(_title(page)).to_have_text("Results")
+
+
 def _choose(page: Page, label: str, option: str) -> None:
     """Pick an option of a select box or multiselect by typing it (long option lists are virtualised)."""
     box = page.get_by_role("combobox", name=label).first
@@ -248,8 +254,7 @@ def test_automl_search_survives_a_reload_and_opens_the_winner(app_url, browser, 
     expect(_title(page)).to_have_text("AutoML")
     expect(tried).not_to_have_text(str(before), timeout=60_000)
     assert int(tried.inner_text()) > before
-    page.get_by_text("See the results").click()
-    expect(_title(page)).to_have_text("Results")
+    _see_results(page)
     page.get_by_text("How AutoML found this model, and its code").click()
     expect(page.get_by_text(re.compile("model = ")).first).to_be_visible()
     page.close()
@@ -299,8 +304,7 @@ def test_neural_network_trains_beside_a_default_and_shows_its_loss_curve(app_url
     expect(page.get_by_text(re.compile("Trains on the (CPU|GPU)"))).to_be_visible()
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_text("See the results")).to_be_visible(timeout=180_000)
-    page.get_by_text("See the results").click()
-    expect(_title(page)).to_have_text("Results")  # the newest experiment, the network, is shown
+    _see_results(page)  # the newest experiment, the network, is shown
     expect(page.get_by_text(re.compile("kept the weights of epoch"))).to_be_visible()
     expect(page.get_by_text("Loss per epoch").first).to_be_visible()
     page.close()
