@@ -156,15 +156,22 @@ def _dask_cluster(tmp_path, workers: int):
     processes = [subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--no-nanny",
                                    "--no-dashboard", "--memory-limit", "2GiB"], stdout=logs, stderr=subprocess.STDOUT,
                                   cwd=tmp_path) for _ in range(workers)]
+    client = None
     try:
         client = Client(f"tcp://127.0.0.1:{port}", timeout=60)
         client.wait_for_workers(workers, timeout=60)
         yield client, processes
-        client.close()
     finally:
+        if client is not None:
+            client.close()
         for process in (*processes, scheduler):
             process.terminate()
-            process.wait(30)
+        for process in (*processes, scheduler):
+            try:  # a worker still fitting a pipeline in its only thread may not stop on SIGTERM for a while
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
         logs.close()
 
 
