@@ -175,7 +175,10 @@ def test_serve_py_answers_predictions_health_schema_and_names_a_bad_field(titani
             assert "/predict" in json.loads(answer.read())["paths"]
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def test_onnx_matches_scikit_learn_where_it_converts_and_says_why_where_not(titanic_bundle, tmp_path):
