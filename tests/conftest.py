@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,24 @@ def sample_bytes(name: str) -> bytes:
 def data_bytes(name: str) -> bytes:
     """Bytes of a file in tests/data/."""
     return (DATA / name).read_bytes()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(process: subprocess.Popen, seconds: float = 15) -> None:
+    """Stop a server started by a test: SIGTERM, then SIGKILL if it is still running after `seconds` (a busy
+    process, such as a Dask worker fitting a pipeline in its only thread, may not stop on SIGTERM for a while)."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(seconds)
 
 
 def fresh_python(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:

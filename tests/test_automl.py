@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ import pytest
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tests.conftest import fresh_python, sample_bytes
+from tests.conftest import free_port, fresh_python, sample_bytes, stop
 from workbench import jobs
 from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, pipeline_code, simplify
 from workbench.experiments import automl_progress, start
@@ -136,19 +135,13 @@ def test_tpots_no_op_steps_are_removed_and_the_code_rebuilds_the_model():
     assert repr(clone(rebuilt)) == repr(clone(plain)) and rebuilt.steps[-1][1].C == 0.5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _dask_cluster(tmp_path, workers: int):
     """A real `dask scheduler` and `workers` single-threaded `dask worker` processes (without nannies, so a
     killed worker stays dead) on 127.0.0.1; yields a client and the worker processes."""
     from distributed import Client
 
-    port = _free_port()
+    port = free_port()
     dask = os.path.join(os.path.dirname(sys.executable), "dask")
     logs = open(tmp_path / "dask.log", "wb")
     scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
@@ -165,13 +158,7 @@ def _dask_cluster(tmp_path, workers: int):
         if client is not None:
             client.close()
         for process in (*processes, scheduler):
-            process.terminate()
-        for process in (*processes, scheduler):
-            try:  # a worker still fitting a pipeline in its only thread may not stop on SIGTERM for a while
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop(process, 10)
         logs.close()
 
 

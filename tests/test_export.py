@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from tests.conftest import ROOT, SAMPLES, fresh_python, sample_bytes
+from tests.conftest import ROOT, SAMPLES, free_port, fresh_python, sample_bytes, stop
 from workbench import steps as S
 from workbench.errors import UserError
 from workbench.experiments import record_of, save_experiment
@@ -121,12 +120,6 @@ def test_train_py_retrains_to_the_same_metrics(titanic_bundle, tmp_path):
     assert (tmp_path / "again.skops").stat().st_size > 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _post(url: str, body: object) -> tuple[int, dict]:
     request = urllib.request.Request(url, json.dumps(body).encode(), {"content-type": "application/json"})
     try:
@@ -138,7 +131,7 @@ def _post(url: str, body: object) -> tuple[int, dict]:
 
 def test_serve_py_answers_predictions_health_schema_and_names_a_bad_field(titanic_bundle):
     folder, _, experiment, _ = titanic_bundle
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     server = subprocess.Popen([sys.executable, "serve.py", "--host", "127.0.0.1", "--port", str(port)], cwd=folder,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -174,11 +167,7 @@ def test_serve_py_answers_predictions_health_schema_and_names_a_bad_field(titani
         with urllib.request.urlopen(f"{base}/openapi.json", timeout=10) as answer:
             assert "/predict" in json.loads(answer.read())["paths"]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, 30)
 
 
 def test_onnx_matches_scikit_learn_where_it_converts_and_says_why_where_not(titanic_bundle, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,12 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, stop
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-quic", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +61,7 @@ def sample_project(app_home: Path):
 @pytest.fixture(scope="module")
 def app_url(app_home: Path) -> Iterator[str]:
     """Start the app on a fresh workspace; stop it (by PID) afterwards."""
-    port = _free_port()
+    port = free_port()
     home = app_home
     log = open(home / "streamlit.log", "wb")
     env = {**os.environ, "WORKBENCH_HOME": str(home)}
@@ -90,11 +83,7 @@ def app_url(app_home: Path) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         log.close()
 
 
