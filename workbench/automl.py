@@ -416,29 +416,29 @@ class Search:
         from sklearn.ensemble import VotingClassifier, VotingRegressor
 
         s = self.settings
-        names = {c.name for c in self.candidates if c.oof is not None}
-        # time kept for training an ensemble of the three best scored so far
-        kept = 2 * sum(c.seconds for c in [c for c in self.ranked() if c.oof is not None][:3])
+        scored_so_far = [c for c in self.ranked() if c.oof is not None]
+        kept = 2 * sum(self._cost(c) for c in scored_so_far[:3])  # to train an ensemble of the three best so far
+        names, added = {c.name for c in scored_so_far}, 0
         for c in [c for c in self.ranked() if c.source == "tpot"]:
-            if len(names) >= len(PORTFOLIO[s.task]) + TPOT_MEMBERS or self._stop():
+            if added == TPOT_MEMBERS or self._stop():
                 break
-            if c.name in names or self.deadline - time.perf_counter() < 2 * c.seconds * self._scale() + kept:
+            if c.name in names or self.deadline - time.perf_counter() < 2 * self._cost(c) + kept:
                 continue
             scored = self._out_of_fold(c.name, member_estimator(c, s.task, s.seed))
             if scored is not None:
                 names.add(c.name)
-                c.oof = scored[0]
+                c.oof, added = scored[0], added + 1
         pool = [c for c in self.ranked() if c.oof is not None]
         if len(pool) < 2:
             return
         began = time.perf_counter()
         weights, score = select_ensemble(s.score_metric, self._features()[1], [c.oof for c in pool], self._folds(),
-                                         self._classes(), ENSEMBLE_ROUNDS)
+                                         self._classes())
         chosen = [(c, w) for c, w in zip(pool, weights) if w]
         best = self.best()
         if len(chosen) < 2 or best is None or not better(s.score_metric, score, best.score):
             return
-        cost = sum(c.seconds * (self._scale() if c.source == "tpot" else 1.0) for c, _ in chosen)
+        cost = sum(self._cost(c) for c, _ in chosen)
         if self.deadline + MARGIN_S / 2 - time.perf_counter() < 2 * cost:  # its training: CV folds and a fit
             log.info("no time left to train the ensemble")
             return
@@ -450,9 +450,10 @@ class Search:
                             sum(c.complexity for c, _ in chosen), cost + time.perf_counter() - began,
                             time.perf_counter() - self._start, model))
 
-    def _scale(self) -> float:
-        """How much longer a fit on all training rows takes than on TPOT's sample."""
-        return max(1.0, len(self._features()[0]) / TPOT_ROWS)
+    def _cost(self, candidate: Candidate) -> float:
+        """Seconds a candidate's cross-validation takes on all training rows (TPOT timed it on its sample)."""
+        scale = max(1.0, len(self._features()[0]) / TPOT_ROWS) if candidate.source == "tpot" else 1.0
+        return candidate.seconds * scale
 
     def _tpot(self) -> None:
         from tpot import TPOTEstimator
