@@ -27,7 +27,7 @@ import pandas as pd
 
 import workbench
 from workbench.errors import UserError
-from workbench.i18n import Note, get_language
+from workbench.i18n import Note, get_language, t
 from workbench.modelcard import cluster_card, forecast_card, model_card
 from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE
@@ -90,7 +90,8 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
         from workbench.onnx_export import convert
 
         sample = frame[record["features"]].sample(min(ONNX_SAMPLE, len(frame)), random_state=0)
-        onnx_result = convert(load_pipeline(model), sample, settings["task"])
+        model_name = t(f"model.{settings['model_id']}", lang)
+        onnx_result = convert(load_pipeline(model), sample, settings["task"], model_name)
         onnx = onnx_result.to_dict(lang)
     else:
         onnx = {"converted": False, "reason": Note("onnx.not_tried").text(lang)}

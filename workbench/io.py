@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -110,6 +111,7 @@ def read_table(
     _check_shape(df, settings.max_columns)
     df, report.column_kinds, conversions = refine_types(df)
     report.conversions += [Note(key, params) for key, params in conversions]
+    report.warnings += _infinite_to_missing(df)
     if df.shape[1] == 1:
         report.warnings.append(Note("import.warn.one_column"))
     report.rows, report.columns = df.shape
@@ -204,6 +206,21 @@ def _read_json_lines(utf8: bytes) -> pd.DataFrame:
     if not records or not all(isinstance(r, dict) for r in records):
         raise UserError("import.bad_json", line=1)
     return pd.json_normalize(records)
+
+
+def _infinite_to_missing(df: pd.DataFrame) -> list[Note]:
+    """Infinite numbers (inf, -inf, 1e400) become missing values, each column said with its first rows."""
+    notes = []
+    for name in df.columns:
+        if not pd.api.types.is_float_dtype(df[name]):
+            continue
+        values = df[name].astype("float64")
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(infinite)[:5])
+            df[name] = values.where(~infinite, np.nan)
+            notes.append(Note("import.warn.infinite", {"column": name, "count": int(infinite.sum()), "rows": rows}))
+    return notes
 
 
 def _check_shape(df: pd.DataFrame, max_columns: int) -> None:

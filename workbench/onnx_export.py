@@ -55,7 +55,9 @@ def _ready_split(pipeline: Pipeline) -> tuple[Pipeline, Pipeline]:
 def _onnx_tail(tail: Pipeline) -> Pipeline:
     """A copy whose category imputers look for "" (how a missing category is fed to ONNX) instead of NaN."""
     tail = copy.deepcopy(tail)
-    for _, transformer, _ in tail[0].transformers_:
+    for _, transformer, columns in tail[0].transformers_:
+        if len(columns) == 0:  # e.g. no category columns in an all-numeric table: nothing was fitted there
+            continue
         for step in getattr(transformer, "steps", []):
             if isinstance(step[1], SimpleImputer) and step[1].statistics_.dtype == object:
                 step[1].missing_values = ""
@@ -74,39 +76,67 @@ def onnx_feed(ready: pd.DataFrame) -> dict[str, np.ndarray]:
     return feed
 
 
-def convert(pipeline: Pipeline, sample: pd.DataFrame, task: str) -> OnnxResult:
-    """Convert and check on `sample` (raw feature rows, e.g. a few hundred training rows)."""
+def convert(pipeline: Pipeline, sample: pd.DataFrame, task: str, model_name: str = "") -> OnnxResult:
+    """Convert and check on `sample` (raw feature rows, e.g. a few hundred training rows). `model_name` (in the
+    user's language) names the model in the reason when it is the model that does not convert."""
     from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     head, tail = _ready_split(pipeline)
     ready = head.transform(sample)
-    inputs = [(name, FloatTensorType([None, 1]) if pd.api.types.is_numeric_dtype(ready[name])
-               else StringTensorType([None, 1])) for name in ready.columns]
     names = list(ready.columns)
     convertible = _onnx_tail(tail)
     options = None if task == REGRESSION else {id(convertible.steps[-1][1]): {"zipmap": False}}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = convert_sklearn(convertible, initial_types=inputs, options=options,
+            data = convert_sklearn(convertible, initial_types=_input_types(ready), options=options,
                                    target_opset=OPSET).SerializeToString()
             difference = parity(data, tail, ready, task)
     except Exception as exc:  # skl2onnx and onnxruntime raise many kinds for what they cannot express
-        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return OnnxResult(None, None, Note("onnx.unsupported", {"detail": detail}), names)
+        return OnnxResult(None, None, _why_not(convertible, ready, model_name, exc), names)
     if not np.isfinite(difference) or difference > TOLERANCE:
         return OnnxResult(None, float(difference), Note("onnx.parity_failed", {"difference": f"{difference:.2g}"}),
                           names)
     return OnnxResult(data, float(difference), Note("onnx.ok", {"difference": f"{difference:.1g}"}), names)
 
 
+def _input_types(ready: pd.DataFrame) -> list[tuple[str, Any]]:
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    return [(name, FloatTensorType([None, 1]) if pd.api.types.is_numeric_dtype(ready[name])
+             else StringTensorType([None, 1])) for name in ready.columns]
+
+
+def _why_not(convertible: Pipeline, ready: pd.DataFrame, model_name: str, exc: Exception) -> Note:
+    """Which part does not convert, in words: pooled rare categories, the preparation, or the model. The
+    converter's own message is kept as `detail` (for the technical reader), never shown as the reason."""
+    from skl2onnx import convert_sklearn
+
+    detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    prepare = convertible[0]
+    pooled = [column for _, transformer, columns in prepare.transformers_ if len(columns)
+              for step in getattr(transformer, "steps", [])
+              if getattr(step[1], "infrequent_categories_", None) is not None
+              for column, rare in zip(columns, step[1].infrequent_categories_) if rare is not None]
+    if pooled:
+        return Note("onnx.rare_levels", {"columns": ", ".join(map(str, pooled[:5])), "detail": detail})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            convert_sklearn(prepare, initial_types=_input_types(ready), target_opset=OPSET)
+    except Exception:  # the preparation itself does not convert
+        return Note("onnx.unsupported_preparation", {"detail": detail})
+    return Note("onnx.unsupported_model", {"model": model_name or type(convertible[-1]).__name__, "detail": detail})
+
+
 def run(data: bytes, ready: pd.DataFrame) -> list[np.ndarray]:
-    """Run an ONNX model on model-ready rows with onnxruntime."""
+    """Run an ONNX model on model-ready rows with onnxruntime. The graph's inputs are in the order of the
+    model-ready columns; the converter may rename them (a '/' or '.' in a column name becomes '_')."""
     import onnxruntime as rt
 
     session = rt.InferenceSession(data, providers=["CPUExecutionProvider"])
-    return session.run(None, onnx_feed(ready))
+    feed = onnx_feed(ready)
+    return session.run(None, {graph.name: feed[name] for graph, name in zip(session.get_inputs(), ready.columns)})
 
 
 def parity(data: bytes, tail: Pipeline, ready: pd.DataFrame, task: str) -> float:

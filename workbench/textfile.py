@@ -144,13 +144,15 @@ def read_delimited(
     body = memoryview(utf8)[layout.body_offset:]  # no copy of a large file
     if not has_content(body):
         raise UserError("import.header_only")
+    body = _blank_unclosed_quote(body, layout, report, bad_lines)
     # Quoted newlines slow pyarrow down by ~40%: allow them only where the file needs it.
     table, bad_rows = _parse_body(body, names, layout, report, multiline=layout.multiline)
     if bad_rows and not layout.multiline and any('"' in text for _, text in bad_rows):
         table, bad_rows = _parse_body(body, names, layout, report, multiline=True)
     if bad_rows:
-        report.bad_lines = len(bad_rows)
-        report.bad_line_numbers = _locate_lines(body, bad_rows, layout.body_first_line)
+        report.bad_lines += len(bad_rows)
+        report.bad_line_numbers = sorted(report.bad_line_numbers + _locate_lines(body, bad_rows,
+                                                                                layout.body_first_line))
         if bad_lines == "error":
             raise UserError("import.bad_lines_stop", count=len(bad_rows),
                             lines=", ".join(map(str, report.bad_line_numbers[:10])))
@@ -159,6 +161,32 @@ def read_delimited(
                               if pa.types.is_boolean(f.type))
     int_columns = [f.name for f in table.schema if pa.types.is_integer(f.type)]
     return _drop_footer(df, report, body, layout.body_first_line, int_columns)
+
+
+def _blank_unclosed_quote(body: memoryview, layout: _Layout, report: ReadReport, bad_lines: BadLines) -> memoryview:
+    """A quote that opens a field and is never closed would swallow the rest of the file into one cell: that
+    line is left out (blanked, so later line numbers stay right) and reported, or the import stops."""
+    if bytes(body).count(b'"') % 2 == 0:  # cheap: a closed quote comes in pairs ("" inside a field too)
+        return body
+    text = bytes(body).decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text), delimiter=layout.delimiter, strict=True)
+    start = 0
+    try:
+        for _ in reader:
+            start = reader.line_num
+    except csv.Error:
+        pass
+    else:
+        return body  # an odd quote inside an unquoted field (5'11") is only a character
+    line = layout.body_first_line + start
+    if bad_lines == "error":
+        raise UserError("import.unclosed_quote", line=line)
+    lines = text.splitlines(keepends=True)
+    report.warnings.append(Note("import.warn.unclosed_quote", {"line": line, "text": lines[start].strip()[:80]}))
+    report.bad_lines += 1
+    report.bad_line_numbers.append(line)
+    lines[start] = "\n"
+    return memoryview("".join(lines).encode("utf-8"))
 
 
 def _parse_body(body: memoryview, names: list[str], layout: _Layout, report: ReadReport,

@@ -149,13 +149,25 @@ def _fit_and_cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, s
 
 
 def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> Pipeline:
-    return pipeline.fit(X, y)
+    return fittable(pipeline, y).fit(X, y)
 
 
 def _fold_score(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,
                 scorer: Any) -> float:
-    fitted = pipeline.fit(X.iloc[train], y.iloc[train])
+    fitted = fittable(pipeline, y.iloc[train]).fit(X.iloc[train], y.iloc[train])
     return float(scorer(fitted, X.iloc[test], y.iloc[test]))
+
+
+def fittable(pipeline: Pipeline, y: pd.Series, rows_per_class: int = 2) -> Pipeline:
+    """The pipeline, with early stopping off where its model would hold out a stratified validation split of
+    its own (histogram gradient boosting) and some class of `y` has fewer than `rows_per_class` rows: such a
+    split needs two rows of every class, and a rare class is no reason to refuse the table."""
+    model = pipeline.steps[-1][1]
+    params = model.get_params(deep=False)
+    if params.get("early_stopping") is True and not pd.api.types.is_float_dtype(y) and (
+            y.value_counts().min() < rows_per_class):
+        pipeline.set_params(**{f"{pipeline.steps[-1][0]}__early_stopping": False})
+    return pipeline
 
 
 def _cv_workers(X: pd.DataFrame) -> int:
@@ -218,6 +230,8 @@ def cross_validate_params(df: pd.DataFrame, recipe: Recipe, settings: Settings, 
     pipeline = build_pipeline(recipe, settings.model_id, settings.task, settings.params, settings.split.seed,
                               settings.balanced)
     metric = scoring or PRIMARY[settings.task]
+    if settings.task in CLASSIFICATION:  # a fold's training rows hold (folds - 1) / folds of each class
+        fittable(pipeline, train[settings.target], rows_per_class=settings.split.folds + 1)
     with threadpool_limits(limits=1):
         scores = cross_val_score(pipeline, train.drop(columns=[settings.target]), train[settings.target],
                                  cv=cv_splitter(settings.task, settings.split), scoring=CV_SCORING[metric],

@@ -347,8 +347,9 @@ class TextImputer(_Frame):
 
 
 class ModelReady(_Frame):
-    """Last stop before the model: yes/no to 0/1 and dates to days since 1970, so every column is a
-    number or a category. (Dates are better split by a recipe step; this keeps them usable.)"""
+    """Last stop before the model: yes/no to 0/1, dates to days since 1970 and infinite numbers (from a file or
+    a formula step) to missing, so every column is a finite number, missing, or a category. (Dates are better
+    split by a recipe step; this keeps them usable.)"""
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = X.copy()
@@ -357,6 +358,9 @@ class ModelReady(_Frame):
                 X[c] = X[c].astype("float64")
             elif pd.api.types.is_datetime64_any_dtype(X[c]):
                 X[c] = (X[c] - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400
+            elif pd.api.types.is_float_dtype(X[c]):
+                values = X[c].astype("float64")
+                X[c] = values.where(~np.isinf(values), np.nan)
             elif not pd.api.types.is_numeric_dtype(X[c]):
                 X[c] = X[c].astype("object").where(X[c].notna(), np.nan)
         return X
