@@ -354,6 +354,7 @@ def test_model_page_blocks_a_target_with_one_class(workspace):
     df, report = read_table(raw, "one.csv")
     store.add_dataset(project.id, "one.csv", raw, "one.csv", df, report)
     at = _run(MODEL, project=project.id)
+    at.selectbox(key="target").set_value("y").run()
     _no_failure(at)
     assert any("needs at least two classes" in e.value for e in at.error)
     assert at.button(key="train").disabled

@@ -42,9 +42,9 @@ def refine_types(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], list[C
     for name in df.columns:
         col = df[name]
         if _is_text(col):
-            new, note = _convert_text(col)
+            new, note, params = _convert_text(col)
             if note:
-                notes.append((note, {"column": name}))
+                notes.append((note, {"column": name, **params}))
                 df[name] = col = new
         kinds[name] = column_kind(col, name)
     return df, kinds, notes
@@ -54,19 +54,20 @@ def _is_text(col: pd.Series) -> bool:
     return col.dtype == object or pd.api.types.is_string_dtype(col)
 
 
-def _convert_text(col: pd.Series) -> tuple[pd.Series, str | None]:
-    """Convert when a sample suggests a type and then every value of the column converts."""
+def _convert_text(col: pd.Series) -> tuple[pd.Series, str | None, dict[str, Any]]:
+    """Convert when a sample suggests a type and then every value of the column converts; the note's key and
+    any parameters beside the column's name."""
     present = int(col.notna().sum())
     if not present:
-        return col, None
+        return col, None, {}
     if col.dtype == object and not all(isinstance(v, str) for v in col.dropna().iloc[:_SAMPLE]):
         col = col.where(col.isna(), col.astype(str))
     sample = pd.Series(col.iloc[:50 * _SAMPLE].dropna().unique()[:_SAMPLE], dtype="str").str.strip()
     if _all_bool(sample):
         lowered = col.str.strip().str.lower()
         if (lowered.isin(BOOL_TRUE | BOOL_FALSE) | col.isna()).all():
-            return _to_bool(col), "import.conv.boolean"
-        return col, None
+            return _to_bool(col), "import.conv.boolean", {}
+        return col, None, {}
     numeric = _numeric_form(sample)
     if numeric is not None:
         full = _numeric_form(col.str.strip())
@@ -74,14 +75,44 @@ def _convert_text(col: pd.Series) -> tuple[pd.Series, str | None]:
         if converted is not None and converted.notna().sum() == present:
             note = "import.conv.fullwidth" if sample.str.contains(_FULLWIDTH).any() else (
                 "import.conv.thousands" if sample.str.contains(",").any() else "import.conv.number")
-            return _maybe_int(converted), note
+            return _maybe_int(converted), note, {}
     dates = _to_datetime(sample)
     if dates is not None:
         fmt, note = dates
         converted = _parse_dates(col.str.strip(), fmt)
         if converted.notna().sum() == present:
-            return converted, note
-    return col, None
+            return converted, note, {}
+    if sample.str.match(_MIXABLE_START).all() and _mixed_dates(sample) is not None:
+        mixed = _mixed_dates(col.str.strip())
+        if mixed is not None:
+            return mixed[0], "import.conv.mixed_dates", {"formats": ", ".join(mixed[1])}
+    return col, None, {}
+
+
+# Forms that cannot be mistaken for one another (day-first and month-first forms are never mixed in).
+_MIXABLE = ["wareki", "kanji", "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S",
+            "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]
+_MIXABLE_START = re.compile(r"^(\d{4}[-/.年]|明治|大正|昭和|平成|令和)")
+
+
+def _mixed_dates(values: pd.Series) -> tuple[pd.Series, list[str]] | None:
+    """Dates written in several unambiguous forms in one column (2024年2月26日, 令和5年10月3日, 2024/02/26):
+    the dates and one example value of each form found, or None when some value is no date or one form
+    alone would do."""
+    present = values.dropna()
+    parts, examples = [], []
+    for fmt in _MIXABLE:
+        if present.empty:
+            break
+        parsed = _parse_dates(present, fmt)
+        hit = parsed.notna()
+        if hit.any():
+            parts.append(parsed[hit])
+            examples.append(str(present[hit].iloc[0]))
+            present = present[~hit]
+    if not present.empty or len(parts) < 2:
+        return None
+    return pd.concat(parts).reindex(values.index), examples
 
 
 def _all_bool(sample: pd.Series) -> bool:

@@ -123,9 +123,24 @@ def _parse_text(kind: str, data: bytes, filename: str, encoding: str | None, del
                 utf8_checked: bool = True) -> tuple[pd.DataFrame, ReadReport]:
     utf8, encoding, source = decode(data, filename, encoding, utf8_checked)
     report = ReadReport(filename=filename, format=kind, encoding=encoding, encoding_source=source)
+    if b"\x00" in utf8:  # past the first 8 KB (earlier, the file is refused as binary): damage, not data
+        utf8 = _without_nul(utf8, report)
     if kind == "jsonl":
         return _read_json_lines(utf8), report
     return read_delimited(utf8, report, delimiter, decimal, header, bad_lines), report
+
+
+def _without_nul(utf8: bytes, report: ReadReport) -> bytes:
+    """The text with its NUL bytes removed, and a warning naming the lines that held them."""
+    lines, at = [], utf8.find(b"\x00")
+    while at >= 0 and len(lines) < 5:
+        line = utf8.count(b"\n", 0, at) + 1
+        if line not in lines:
+            lines.append(line)
+        at = utf8.find(b"\x00", at + 1)
+    report.warnings.append(Note("import.warn.nul_removed", {"count": utf8.count(b"\x00"),
+                                                            "lines": ", ".join(map(str, lines))}))
+    return utf8.replace(b"\x00", b"")
 
 
 def _sniff_format(data: bytes, filename: str) -> str:

@@ -82,32 +82,73 @@ class Replayed:
             for a, b in ((self.original[k], self.replayed[k]) for k in self.original))
 
 
+_READ_OPTIONS = {"encoding", "delimiter", "decimal", "header", "sheet", "bad_lines"}
+
+
 def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
+    """project.json, checked for the shape export_project writes (UserError otherwise)."""
     try:
         manifest = json.loads(archive.read("project.json").decode("utf-8"))
-        assert manifest.get("format") == FORMAT and isinstance(manifest.get("experiments"), list)
-    except (KeyError, ValueError, AssertionError, UnicodeDecodeError):
+    except (KeyError, ValueError, UnicodeDecodeError):
         raise UserError("replay.not_export") from None
+    datasets, experiments = manifest.get("datasets"), manifest.get("experiments")
+    if not (isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(datasets, list)
+            and isinstance(experiments, list)):
+        raise UserError("replay.not_export")
+    for d in datasets:
+        if not (isinstance(d, dict) and {"id", "name", "filename"} <= d.keys() and isinstance(d.get("read"), dict)
+                and set(d["read"]) <= _READ_OPTIONS):
+            raise UserError("replay.damaged", what="project.json: datasets")
+    known = {d["id"] for d in datasets}
+    for e in experiments:
+        settings = e.get("record", {}).get("settings") if isinstance(e, dict) else None
+        if not isinstance(settings, dict) or "model_id" not in settings or e.get("dataset_id") not in known:
+            raise UserError("replay.damaged", what="project.json: experiments")
     return manifest
 
 
+def _read_datasets(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, tuple[bytes, Any, Any]]:
+    """Each dataset's raw bytes and table as it was imported, read before anything is saved."""
+    tables = {}
+    for d in manifest["datasets"]:
+        entry = f"datasets/{d['id']}/raw"
+        try:
+            raw = archive.read(entry)
+        except KeyError:
+            raise UserError("replay.missing_file", dataset=d["name"], entry=entry) from None
+        try:
+            tables[d["id"]] = (raw, *read_table(raw, d["filename"], **d["read"]))
+        except UserError as exc:
+            raise UserError("replay.dataset_unreadable", dataset=d["name"], message=exc.message()) from None
+    return tables
+
+
 def replay(data: bytes, store: Store, report: Any = None) -> tuple[str, list[Replayed]]:
-    """Rebuild an exported project in `store` (as a new project) and train its experiments again."""
+    """Rebuild an exported project in `store` (as a new project) and train its experiments again. A damaged
+    export is refused before anything is saved; a replay that fails part-way leaves no project behind."""
     # raw files of every dataset travel inside: a larger bound than a model bundle's
     with open_zip(data, "replay.not_export", max_mb=MAX_EXPORT_MB, max_entries=10_000) as archive:
         manifest = _manifest(archive)
-        name = f"{manifest['name']} (replay)"
-        taken = {p.name.casefold() for p in store.list_projects()}
-        suffix = 2
-        while name.casefold() in taken:
-            name, suffix = f"{manifest['name']} (replay {suffix})", suffix + 1
-        project = store.create_project(name)
-        frames, ids = {}, {}
-        for d in manifest["datasets"]:
-            raw = archive.read(f"datasets/{d['id']}/raw")
-            frame, read_report = read_table(raw, d["filename"], **d["read"])
-            frames[d["id"]] = frame
-            ids[d["id"]] = store.add_dataset(project.id, d["name"], raw, d["filename"], frame, read_report).id
+        tables = _read_datasets(archive, manifest)
+    name = f"{manifest.get('name') or 'project'} (replay)"
+    taken = {p.name.casefold() for p in store.list_projects()}
+    suffix = 2
+    while name.casefold() in taken:
+        name, suffix = f"{manifest.get('name') or 'project'} (replay {suffix})", suffix + 1
+    project = store.create_project(name)
+    try:
+        return project.id, _replay_into(store, project.id, manifest, tables, report)
+    except BaseException:
+        store.delete_project(project.id)
+        raise
+
+
+def _replay_into(store: Store, project_id: str, manifest: dict[str, Any], tables: dict[str, tuple[bytes, Any, Any]],
+                 report: Any) -> list[Replayed]:
+    ids = {}
+    for d in manifest["datasets"]:
+        raw, frame, read_report = tables[d["id"]]
+        ids[d["id"]] = store.add_dataset(project_id, d["name"], raw, d["filename"], frame, read_report).id
     results = []
     # an AutoML pipeline is not rebuilt from settings (the search is not repeated): it is left out
     replayable = [e for e in manifest["experiments"] if e["record"]["settings"]["model_id"] != AUTOML]
@@ -116,12 +157,12 @@ def replay(data: bytes, store: Store, report: Any = None) -> tuple[str, list[Rep
             report(i / max(1, len(replayable)), e["record"]["settings"]["model_id"])
         record = e["record"]
         recipe_text = record.get("recipe") or Recipe().to_json()
-        version = store.save_recipe(project.id, recipe_text)
-        experiment = train_experiment(frames[e["dataset_id"]], Recipe.from_json(recipe_text),
+        version = store.save_recipe(project_id, recipe_text)
+        experiment = train_experiment(tables[e["dataset_id"]][1], Recipe.from_json(recipe_text),
                                       settings_from(record["settings"]))
-        saved = save_experiment(store, project.id, ids[e["dataset_id"]], version, experiment)
+        saved = save_experiment(store, project_id, ids[e["dataset_id"]], version, experiment)
         if e.get("chosen"):
-            store.choose_experiment(project.id, saved.id)
-        results.append(Replayed(e["id"], saved.id, record["settings"]["model_id"], record["metrics"],
+            store.choose_experiment(project_id, saved.id)
+        results.append(Replayed(e["id"], saved.id, record["settings"]["model_id"], record.get("metrics", {}),
                                 experiment.metrics))
-    return project.id, results
+    return results

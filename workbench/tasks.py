@@ -8,6 +8,7 @@ and forecasting have no target to check: see workbench.clustering and workbench.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -45,6 +46,42 @@ class TargetCheck:
     def ok(self) -> bool:
         """True when training may start."""
         return not self.errors
+
+
+# Names that say "target", strongest first; 'y' counts only where no 'x' column makes it a coordinate.
+_TARGET_NAMES = ({"target", "label", "labels", "outcome", "response", "y", "目的変数", "正解", "ラベル"},
+                 {"survived", "churn", "churned", "default", "diagnosis", "defects", "result", "結果", "判定"},
+                 {"class", "species", "quality", "price", "クラス"})
+
+
+def propose_target(df: pd.DataFrame) -> tuple[str, Note]:
+    """The likeliest target and why: a column named like one (target, label, y, class, 結果, ...), else the last
+    column; columns that cannot be a target (IDs, free text, dates, names with a value per row, empty or
+    constant columns) are passed over."""
+    from workbench.coltypes import column_kind
+
+    def usable(name: str) -> bool:
+        column = df[name].dropna()
+        levels = column.nunique()
+        if levels < 2 or column_kind(column, str(name)) in ("id", "text", "datetime", "empty"):
+            return False
+        return is_number(column) or levels <= max(MAX_CLASSES, 0.5 * len(column))
+
+    def words(name: str) -> set[str]:
+        text = str(name).casefold()
+        return {w for w in re.split(r"[^0-9a-z]+", text) if w} | {j for j in _JAPANESE if j in text}
+
+    candidates = [c for c in df.columns if usable(c)] or list(df.columns)
+    coordinates = "x" in {str(c).casefold() for c in df.columns}
+    for tier in _TARGET_NAMES:
+        names = tier - {"y"} if coordinates else tier
+        for name in reversed(candidates):
+            if words(name) & names:
+                return name, Note("target.proposed.by_name", {"column": str(name)})
+    return candidates[-1], Note("target.proposed.last", {"column": str(candidates[-1])})
+
+
+_JAPANESE = {w for tier in _TARGET_NAMES for w in tier if not w.isascii()}
 
 
 def propose_task(target: pd.Series) -> TaskProposal:

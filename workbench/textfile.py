@@ -126,6 +126,7 @@ class _Layout:
     body_first_line: int  # 1-based physical line number of the first data row
     text_columns: list[str]
     multiline: bool  # a quoted field in the sample spans lines
+    unnamed_first: bool = False  # the header names every column but the first (row names)
 
 
 def read_delimited(
@@ -138,6 +139,8 @@ def read_delimited(
         raise UserError("import.too_many_columns", columns=len(layout.names), limit=settings.max_columns)
     report.delimiter, report.decimal, report.header = layout.delimiter, layout.decimal, layout.header
     report.preamble_lines = layout.preamble_lines
+    if layout.unnamed_first:
+        report.warnings.append(Note("import.warn.unnamed_first_column", {"columns": len(layout.names)}))
     report.bad_lines_policy = bad_lines
     names = unique_names(layout.names, report)
 
@@ -231,9 +234,16 @@ def _sniff_layout(utf8: bytes, delimiter: str | None, decimal: str | None, heade
     records = _records(rest, delim, limit=500)
     if not records:
         raise UserError("import.header_only")
-    # Title lines above the table (fewer fields than the table) belong to the preamble.
+    # Title lines above the table (fewer fields than the table) belong to the preamble; a header one name
+    # short above rows of the full width names all but the first column (row names, as R's write.csv has them).
     width = Counter(len(r) for _, r in records).most_common(1)[0][0]
+    unnamed_first = False
     while records and width > 1 and len(records[0][1]) < width and records[0][0] < 20:
+        if header is not False and _names_all_but_first(records, width, decimal or _guess_decimal(
+                [r for _, r in records[1:]], delim)):
+            records[0] = (records[0][0], ["", *records[0][1]])
+            unnamed_first = True
+            break
         records.pop(0)
     if not records:
         raise UserError("import.header_only")
@@ -242,7 +252,7 @@ def _sniff_layout(utf8: bytes, delimiter: str | None, decimal: str | None, heade
     first = records[0][1]
     data_rows = [r for _, r in records[1:]]
     dec = decimal or _guess_decimal(data_rows, delim)
-    has_header = _guess_header(first, data_rows, dec) if header is None else header
+    has_header = unnamed_first or (_guess_header(first, data_rows, dec) if header is None else header)
     names = [c.strip() for c in first] if has_header else [f"column_{i + 1}" for i in range(len(first))]
     if len(names) < width:
         names += [f"column_{i + 1}" for i in range(len(names), width)]
@@ -251,7 +261,21 @@ def _sniff_layout(utf8: bytes, delimiter: str | None, decimal: str | None, heade
     offset = len("".join(lines[:body_line]).encode("utf-8")) if body_line <= len(lines) else len(sample)
     text_cols = _leading_zero_columns(names, data_rows if has_header else [first, *data_rows])
     multiline = any("\n" in cell or "\r" in cell for _, r in records for cell in r)
-    return _Layout(delim, dec, skip, has_header, names, offset, body_line + 1, text_cols, multiline)
+    return _Layout(delim, dec, skip, has_header, names, offset, body_line + 1, text_cols, multiline, unnamed_first)
+
+
+def _names_all_but_first(records: list[tuple[int, list[str]]], width: int, decimal: str) -> bool:
+    """The first record is a header of `width` - 1 names over rows of `width` fields: the rows below all have
+    the full width, its cells are distinct non-empty names, and it reads as a header once shifted right."""
+    first, rows = records[0][1], [r for _, r in records[1:]]
+    if len(first) != width - 1 or width < 3 or not rows or any(len(r) != width for r in rows[:50]):
+        return False
+    cells = [c.strip() for c in first]
+    if not all(cells) or len(set(cells)) != len(cells):
+        return False
+    # A full-width header below it makes the first record a title line instead.
+    below_is_header = len(rows) > 1 and _guess_header(rows[0], rows[1:], decimal)
+    return not below_is_header and _guess_header(["", *cells], rows, decimal)
 
 
 def _records(text: str, delim: str, limit: int) -> list[tuple[int, list[str]]]:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench import charts
-from workbench.i18n import t
+from workbench.i18n import escape_md, t
 from workbench.io import ReadReport, read_table, to_csv_bytes
 from workbench.profile import DatasetProfile, profile_dataset
 from workbench.samples import SAMPLES, add_sample
@@ -112,7 +112,7 @@ def workspace_panel(ctx: PageContext) -> None:
     own = ctx.store.list_datasets(ctx.project.id)
     if own:
         active = ctx.project.active_dataset_id
-        labels = {d.id: f"{d.name} ({d.rows:,} × {d.columns})" for d in own}
+        labels = {d.id: f"{escape_md(d.name)} ({d.rows:,} × {d.columns})" for d in own}  # radio options are Markdown
         ids = list(labels)
         chosen = st.radio(t("data.workspace.choose"), ids, format_func=labels.get, key="dataset_choice",
                           index=ids.index(active) if active in ids else 0)

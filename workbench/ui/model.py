@@ -13,7 +13,7 @@ from workbench.experiments import latest_suggestion, restart, start
 from workbench.i18n import t
 from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
 from workbench.store import Dataset
-from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_task
+from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_target, propose_task
 from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split, default_folds
 from workbench.ui.core import PageContext, say, say_note
 
@@ -58,7 +58,12 @@ def _split_options(raw: pd.DataFrame, task: str) -> tuple[Split, bool, float]:
 
 def target_and_task(raw: pd.DataFrame, prefix: str = "") -> tuple[str, str]:
     """The target column and the task, proposed from the target (with the reason shown) and overridable."""
-    target = st.selectbox(t("model.target"), list(raw.columns), key=f"{prefix}target")
+    columns = list(raw.columns)
+    proposed, why = propose_target(raw)
+    target = st.selectbox(t("model.target"), columns, index=columns.index(proposed), key=f"{prefix}target",
+                          format_func=str)
+    if target == proposed:
+        st.caption(say_note(why))
     proposal = propose_task(raw[target])
     task = st.radio(t("model.task"), list(TASKS), index=list(TASKS).index(proposal.task), horizontal=True,
                     format_func=lambda k: t(TASK_KEYS[k]), key=f"{prefix}task_{target}")

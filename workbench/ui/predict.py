@@ -10,7 +10,7 @@ import streamlit as st
 
 from workbench.experiments import pipeline_of
 from workbench.export import Bundle, read_bundle
-from workbench.i18n import t
+from workbench.i18n import escape_md, t
 from workbench.io import read_table, to_csv_bytes, to_excel_bytes
 from workbench.predict import InputReport, Predictor
 from workbench.store import StoredExperiment
@@ -81,16 +81,17 @@ def file_panel(model: Predictor) -> None:
 
 
 def _input(name: str, info: dict[str, Any], key: str) -> Any:
+    label = escape_md(name)  # a column name is the user's text: shown as written, never as Markdown
     if info["kind"] == "number":
         if info.get("integer"):
-            return st.number_input(name, value=int(round(info["default"])), step=1, key=key)
-        return st.number_input(name, value=float(info["default"]), key=key, format="%g")
+            return st.number_input(label, value=int(round(info["default"])), step=1, key=key)
+        return st.number_input(label, value=float(info["default"]), key=key, format="%g")
     if info["kind"] == "boolean":
-        return st.checkbox(name, value=bool(info["default"]), key=key)
+        return st.checkbox(label, value=bool(info["default"]), key=key)
     if info["kind"] == "datetime":
         default = dt.date.fromisoformat(info["default"]) if info["default"] else dt.date.today()
-        return pd.Timestamp(st.date_input(name, value=default, key=key))
-    return st.selectbox(name, info["levels"] or [""], key=key)
+        return pd.Timestamp(st.date_input(label, value=default, key=key))
+    return st.selectbox(label, info["levels"] or [""], key=key)
 
 
 def form_inputs(schema: dict[str, dict[str, Any]], prefix: str) -> dict[str, Any]:
