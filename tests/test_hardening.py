@@ -220,3 +220,18 @@ def test_replay_refuses_a_project_json_of_the_wrong_shape(store):
     with pytest.raises(UserError) as caught:
         replay(damaged.getvalue(), store)
     assert caught.value.key == "replay.damaged" and not store.list_projects()
+
+
+def test_multiclass_roc_auc_is_defined_when_a_rare_class_is_missing_from_the_test_rows():
+    from sklearn.metrics import roc_auc_score
+
+    from workbench.evaluation import classification_metrics
+
+    classes = np.array(["a", "b", "c"])
+    y = np.array(["a", "b", "a", "b", "a", "b"])  # no 'c' among the test rows
+    proba = np.array([[.8, .1, .1], [.2, .7, .1], [.6, .3, .1], [.3, .6, .1], [.5, .4, .1], [.4, .5, .1]])
+    got = classification_metrics(y, classes[proba.argmax(axis=1)], proba, classes)["roc_auc"]
+    assert got == pytest.approx(np.mean([roc_auc_score(y == "a", proba[:, 0]), roc_auc_score(y == "b", proba[:, 1])]))
+    full = np.array(["a", "b", "c", "a", "b", "c"])  # all present: the same as scikit-learn's macro one-vs-rest
+    assert classification_metrics(full, full, proba, classes)["roc_auc"] == pytest.approx(
+        roc_auc_score(full, proba, multi_class="ovr", labels=classes))

@@ -65,8 +65,9 @@ def classification_metrics(y_true: Any, y_pred: Any, proba: np.ndarray | None, c
     if proba is not None and len(np.unique(y_true)) > 1:
         if len(classes) == 2:
             out["roc_auc"] = metrics.roc_auc_score(y_true == classes[1], proba[:, 1])
-        else:
-            out["roc_auc"] = metrics.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes)
+        else:  # one-vs-rest, averaged over the classes the test rows hold (a rare class may have none there)
+            present = [i for i, c in enumerate(classes) if (y_true == c).any()]
+            out["roc_auc"] = np.mean([metrics.roc_auc_score(y_true == classes[i], proba[:, i]) for i in present])
         out["log_loss"] = metrics.log_loss(y_true, proba, labels=classes)
     return {k: float(v) for k, v in out.items()}
 

@@ -1,0 +1,151 @@
+"""The table zoo, end to end: every table reads, profiles, proposes a target and task, trains the proposed model,
+exports a bundle whose predict.py (in a fresh process) gives the app's predictions, explains in uploaded
+columns, converts to ONNX or says why in the user's language, and clusters where it has numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import fresh_python
+from tests.zoo import TABLES, Table
+from workbench.clustering import ClusterSettings, fit_clusters, profiles
+from workbench.experiments import record_of
+from workbench.explain import explain
+from workbench.export import about_dataset, build_bundle
+from workbench.io import read_table
+from workbench.modelfile import dump_pipeline, load_pipeline
+from workbench.models import DEFAULT_MODEL
+from workbench.predict import Predictor
+from workbench.profile import profile_dataset
+from workbench.recipe import Recipe
+from workbench.stats import is_number
+from workbench.tasks import CLASSIFICATION, REGRESSION, check_target, propose_target, propose_task
+from workbench.training import Settings, Split, train_experiment
+
+TRAIN_ROWS = 400  # rows sampled for training: the zoo is about shapes, not about size
+REQUIRED_SHAPES = {"all-numeric", "all-text", "numbers and yes/no", "integer-coded", "boolean target",
+                   "many classes", "tiny", "wide", "dates", "missing everywhere", "Japanese headers"}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_the_zoo_has_every_shape_and_thirty_tables():
+    assert len(TABLES) >= 30 and len({t.name for t in TABLES}) == len(TABLES)
+    assert REQUIRED_SHAPES <= set().union(*(t.shapes for t in TABLES))
+
+
+def _read(table: Table) -> tuple[bytes, str, pd.DataFrame]:
+    data, filename = table.load()
+    frame, report = read_table(data, filename)
+    assert frame.shape[0] >= 10 and frame.shape[1] >= 2, report
+    if "wide" in table.shapes:
+        assert frame.shape[1] > 200
+    if "tiny" in table.shapes:
+        assert len(frame) < 100
+    if "dates" in table.shapes:
+        assert any(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in frame.columns)
+    if "Japanese headers" in table.shapes:
+        assert any(JAPANESE.search(str(c)) for c in frame.columns)
+    return data, filename, frame
+
+
+@pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])
+def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(table, tmp_path):
+    data, filename, frame = _read(table)
+    profile = profile_dataset(frame)
+    assert profile.columns == frame.shape[1] and len(profile.column_profiles) == frame.shape[1]
+
+    target, why = propose_target(frame)
+    assert target == table.target and why.params["column"] == target
+    task = propose_task(frame[target]).task
+    folds = 3
+    check = check_target(frame, target, task, folds)
+    assert check.ok, [e.text() for e in check.errors]
+
+    rows = frame.sample(min(len(frame), TRAIN_ROWS), random_state=0)
+    experiment = train_experiment(rows, Recipe(), Settings(target, task, DEFAULT_MODEL, split=Split(folds=folds)))
+    assert all(np.isfinite(v) for v in experiment.metrics.values() if v is not None)
+    if task in CLASSIFICATION:  # the user's own labels, as they were read
+        assert set(experiment.classes) <= set(frame[target].dropna().unique())
+
+    bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
+                          about_dataset(table.name, filename, frame), rows, table.lang)
+    folder = tmp_path / "bundle"
+    zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
+    _predict_py_matches_the_app(folder, data, filename, experiment, task)
+    _onnx_converts_or_says_why(folder, table.lang)
+    _explains_in_uploaded_columns(experiment, rows, target, task)
+    _clusters_where_it_has_numbers(rows.drop(columns=[target]))
+
+
+def _predict_py_matches_the_app(folder: Path, data: bytes, filename: str, experiment, task: str) -> None:
+    (folder / filename).write_bytes(data)  # the file as uploaded, in its own encoding and layout
+    run = fresh_python(["predict.py", filename, "out.csv"], folder)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    out = pd.read_csv(folder / "out.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    uploaded, _ = read_table(data, filename)
+    app, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(uploaded)
+    assert len(out) == len(app)
+    if task == REGRESSION:
+        assert np.allclose(out["prediction"].astype(float), app["prediction"].astype(float), rtol=1e-9)
+    else:
+        assert out["prediction"].tolist() == app["prediction"].astype(str).tolist()
+        shares = [c for c in app.columns if str(c).startswith("probability_")]
+        assert np.abs(out[shares].astype(float).to_numpy() - app[shares].to_numpy(dtype=float)).max() <= 1e-9
+
+
+def _onnx_converts_or_says_why(folder: Path, lang: str) -> None:
+    onnx = json.loads((folder / "schema.json").read_text(encoding="utf-8"))["onnx"]
+    assert onnx["converted"] == (folder / "model.onnx").exists()
+    reason = onnx["reason"]
+    assert reason and not re.search(r"Error|Exception|Traceback|attributes=|array\(", reason)
+    if lang == "ja":
+        assert JAPANESE.search(reason)
+
+
+def _explains_in_uploaded_columns(experiment, rows: pd.DataFrame, target: str, task: str) -> None:
+    pipeline = load_pipeline(dump_pipeline(experiment.pipeline))
+    X = rows.drop(columns=[target])
+    explanation = explain(pipeline, X.head(20), X.head(50), task, experiment.classes)
+    assert set(explanation.columns) <= set(X.columns)
+    assert np.isfinite(explanation.values).all()
+
+
+def _clusters_where_it_has_numbers(X: pd.DataFrame) -> None:
+    numbers = [c for c in X.columns if is_number(X[c]) and X[c].notna().any()]
+    if len(numbers) < 2:
+        return
+    clustering = fit_clusters(X, Recipe(), ClusterSettings(k=3))
+    assert len(clustering.labels) == len(X)
+    assert profiles(X, clustering.labels, clustering.columns)
+
+
+AUTOML_TABLES = [t for t in TABLES if t.name in ("wine", "car", "kc2")]  # numbers; text only; yes/no target
+
+
+@pytest.mark.parametrize("table", AUTOML_TABLES, ids=[t.name for t in AUTOML_TABLES])
+def test_a_30_second_automl_search_on_a_zoo_table_gives_a_winner_that_exports(table, tmp_path):
+    from workbench.automl import AutoMLSettings, Search, search_and_train
+
+    data, filename, frame = _read(table)
+    target, _ = propose_target(frame)
+    task = propose_task(frame[target]).task
+    rows = frame.sample(min(len(frame), TRAIN_ROWS), random_state=0)
+    search = Search(rows, Recipe(), AutoMLSettings(target, task, minutes=0.5, preset="fast", folds=3), n_jobs=1)
+    best, experiment = search_and_train(search, lambda searching: None)
+    assert np.isfinite(best.score) and search.progress().evaluated >= 2
+    assert search.progress().elapsed <= 30 + 30  # the budget, and the margin kept for the final fit
+    bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
+                          about_dataset(table.name, filename, frame), rows, table.lang)
+    folder = tmp_path / "bundle"
+    zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
+    _predict_py_matches_the_app(folder, data, filename, experiment, task)
+    _onnx_converts_or_says_why(folder, table.lang)
