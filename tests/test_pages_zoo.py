@@ -1,0 +1,66 @@
+"""AppTest on zoo tables: the pages propose the right target, build bundles and show the user's text literally
+on tables that do not look like the samples, in both languages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.test_pages import _no_failure, _run
+from tests.zoo import TABLES
+from workbench.io import read_table
+from workbench.store import Store
+
+PAGE_TABLES = [t for t in TABLES if t.name in ("wine", "car", "iris_ja", "fertility_wide", "macro_mixed_dates")]
+
+
+def _project_with(workspace, data: bytes, filename: str, name: str | None = None) -> tuple[Store, str, str]:
+    store = Store(workspace)
+    project = store.create_project("zoo")
+    frame, report = read_table(data, filename)
+    dataset = store.add_dataset(project.id, name or filename, data, filename, frame, report)
+    return store, project.id, dataset.id
+
+
+@pytest.mark.parametrize("table", PAGE_TABLES, ids=[t.name for t in PAGE_TABLES])
+def test_model_and_automl_pages_propose_the_likeliest_target_with_the_reason(workspace, table):
+    _, project_id, _ = _project_with(workspace, *table.load())
+    for page, key in (("pages/model.py", "target"), ("pages/automl.py", "automl_target")):
+        at = _run(page, project=project_id, lang=table.lang)
+        _no_failure(at)
+        assert at.selectbox(key=key).value == table.target
+        reason = "目的変数" if table.lang == "ja" else "proposed as the target"
+        assert any(reason in c.value for c in at.caption)
+        assert not at.error, [e.value for e in at.error]
+
+
+MARKDOWN = "![x](http://host/p.png)"
+
+
+def test_a_dataset_named_like_markdown_is_listed_as_written(workspace):
+    data = b"a,b\n1,2\n3,4\n5,6\n"
+    _, project_id, _ = _project_with(workspace, data, "x.csv", name=MARKDOWN)
+    at = _run("pages/data.py", project=project_id)
+    _no_failure(at)
+    options = [o for r in at.radio if r.key == "dataset_choice" for o in r.options]
+    assert options and all("\\!\\[x\\]\\(http" in o for o in options)
+
+
+def test_what_if_labels_show_a_markdown_column_name_as_written(workspace):
+    from workbench.experiments import save_experiment
+    from workbench.recipe import Recipe
+    from workbench.training import Settings, train_experiment
+
+    rows = 60
+    frame = pd.DataFrame({MARKDOWN: range(rows), "**bold**": [i % 7 for i in range(rows)],
+                          "y": ["yes", "no"] * (rows // 2)})
+    data = frame.to_csv(index=False).encode()
+    store, project_id, dataset_id = _project_with(workspace, data, "md.csv")
+    loaded = store.load_frame(dataset_id)
+    save_experiment(store, project_id, dataset_id, 0,
+                    train_experiment(loaded, Recipe(), Settings("y", "binary", "logistic_regression")))
+    at = _run("pages/predict.py", project=project_id)
+    _no_failure(at)
+    labels = [w.label for w in at.number_input]
+    assert "\\!\\[x\\]\\(http://host/p\\.png\\)".replace("\\:", ":") in [label.replace("\\:", ":") for label in labels]
+    assert "\\*\\*bold\\*\\*" in labels
