@@ -311,3 +311,18 @@ def test_shap_explains_a_network_in_the_uploaded_columns(titanic):
     explanation = explain(pipeline, X.head(5), X.tail(50), BINARY, [0, 1])
     importance = explanation.importance()
     assert set(importance.index) <= set(X.columns) and importance.max() > 0
+
+
+@pytest.mark.parametrize("pictures, least_warmup, most_epochs", [(150, 60, 200), (1_300, 10, 60), (50_000, 0, 30)])
+def test_image_training_is_scaled_to_the_set_so_a_small_one_is_not_stopped_at_chance(pictures, least_warmup,
+                                                                                     most_epochs):
+    epochs, patience, warmup = im.ImageNetwork()._schedule(pictures)
+    assert warmup >= least_warmup and epochs <= most_epochs
+    assert epochs >= warmup + patience  # early stopping gets a chance to act after the wait
+    assert patience >= 6 and (warmup < 30 or patience >= warmup // 4)
+
+
+def test_epochs_chosen_by_hand_are_kept_and_the_wait_fits_inside_them():
+    assert im.ImageNetwork(epochs=3)._schedule(150)[0] == 3
+    epochs, patience, warmup = im.ImageNetwork(epochs=40, patience=4)._schedule(150)
+    assert (epochs, patience) == (40, 4) and warmup <= 20

@@ -8,6 +8,7 @@ entries that inflate far beyond their compressed size are refused before any pic
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ MAX_RATIO = 100  # unpacked / packed size of one entry beyond which it is a deco
 SIZES = (16, 28, 32, 48, 64, 96)
 PRESETS = ("small", "medium")
 MIN_PER_CLASS = 2
+WARMUP_STEPS = 300  # optimizer steps before early stopping may end training
+MAX_WARMUP_EPOCHS = 120
+MIN_PATIENCE, MIN_EPOCHS = 6, 30
 
 
 @dataclass
@@ -169,13 +173,14 @@ def _check_counts(counts: dict[str, int]) -> None:
 
 class ImageNetwork(Probabilities, ClassifierMixin, KerasEstimator):
     """A small convolutional network on uint8 pictures (n, size, size, channels): optional augmentation (flip,
-    rotation, zoom; active only while training), scaling to 0-1, two ("small") or three ("medium") convolution
-    blocks, then a dense layer and softmax over the classes. Everything lives inside the Keras model, so the
+    rotation, zoom; active only while training), scaling to 0-1, three convolution blocks (one convolution each
+    for "small", two for "medium"; batch-normalised), each feature map averaged over the picture, and softmax
+    over the classes. Everything lives inside the Keras model, so the
     saved network takes the same pixels as this estimator."""
 
     def __init__(self, preset: str = "small", flip: bool = False, rotation: float = 0.05, zoom: float = 0.1,
-                 dropout: float = 0.3, learning_rate: float = 1e-3, batch_size: int = 64, epochs: int = 30,
-                 patience: int = 6, validation: float = 0.1, seed: int = 0) -> None:
+                 dropout: float = 0.3, learning_rate: float = 1e-3, batch_size: int = 64, epochs: int | None = None,
+                 patience: int | None = None, validation: float = 0.1, seed: int = 0) -> None:
         self.preset = preset
         self.flip = flip
         self.rotation = rotation
@@ -195,6 +200,17 @@ class ImageNetwork(Probabilities, ClassifierMixin, KerasEstimator):
     def _inputs(self, X: Any, fitting: bool = False) -> np.ndarray:
         return np.asarray(X, dtype="float32")
 
+    def _schedule(self, rows: int) -> tuple[int, int, int]:
+        """Scaled to the set: a network first learns nothing for a while, and a small set gives few steps per
+        epoch, so early stopping waits for WARMUP_STEPS optimizer steps and its patience grows with that wait.
+        Epochs or patience chosen by hand are kept (the wait then takes at most half the epochs)."""
+        steps = max(1, math.ceil(rows / self.batch_size))
+        warmup = min(MAX_WARMUP_EPOCHS, math.ceil(WARMUP_STEPS / steps))
+        patience = self.patience or max(MIN_PATIENCE, warmup // 4)
+        if self.epochs:
+            return self.epochs, patience, min(warmup, self.epochs // 2)
+        return max(MIN_EPOCHS, warmup + 2 * patience), patience, warmup
+
     def _network(self, inputs: np.ndarray, n_outputs: int) -> Any:
         k = keras()
         layers: list[Any] = [k.Input(shape=inputs.shape[1:])]
@@ -205,14 +221,15 @@ class ImageNetwork(Probabilities, ClassifierMixin, KerasEstimator):
         if self.zoom > 0:
             layers.append(k.layers.RandomZoom(self.zoom, fill_mode="constant", seed=self.seed))
         layers.append(k.layers.Rescaling(1 / 255))
-        filters = (32, 64) if self.preset == "small" else (32, 64, 128)
-        for width in filters:
-            layers.append(k.layers.Conv2D(width, 3, padding="same", activation="relu"))
-            if self.preset != "small":
-                layers.append(k.layers.Conv2D(width, 3, padding="same", activation="relu"))
+        for width in (32, 64, 128):
+            for _ in range(1 if self.preset == "small" else 2):
+                layers += [k.layers.Conv2D(width, 3, padding="same", use_bias=False),
+                           k.layers.BatchNormalization(momentum=0.9), k.layers.Activation("relu")]
             layers.append(k.layers.MaxPooling2D(2, padding="same"))
-        layers += [k.layers.Flatten(), k.layers.Dropout(self.dropout, seed=self.seed),
-                   k.layers.Dense(128, activation="relu"), k.layers.Dropout(self.dropout, seed=self.seed + 1),
+        # Batch statistics settle in tens of steps (momentum 0.9, not Keras' 0.99), so a short run predicts as
+        # it trained. Averaging each feature map over the picture (not a dense layer over every position) keeps the
+        # weights few: a small set cannot fit half a million of them without learning its pictures by heart.
+        layers += [k.layers.GlobalAveragePooling2D(), k.layers.Dropout(self.dropout, seed=self.seed),
                    k.layers.Dense(n_outputs, activation="softmax")]
         return k.Sequential(layers)
 

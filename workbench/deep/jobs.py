@@ -41,7 +41,7 @@ class ImageSettings:
     flip: bool = False
     rotation: float = 0.05
     zoom: float = 0.1
-    epochs: int = 30
+    epochs: int | None = None  # None: scaled to the number of pictures (ImageNetwork._schedule)
     test_size: float = 0.2
     seed: int = 42
 

@@ -154,12 +154,14 @@ class KerasEstimator(BaseEstimator, metaclass=ABCMeta):
             fit_rows, val_rows = np.arange(rows), None
         network = self._network(inputs, n_out)
         network.compile(optimizer=k.optimizers.Adam(learning_rate=self.learning_rate), loss=loss)
-        callbacks = [cb for cb in [_relay(self.epochs)] if cb is not None]
+        epochs, patience, warmup = self._schedule(len(fit_rows))
+        self.schedule_ = {"epochs": epochs, "patience": patience, "warmup": warmup}
+        callbacks = [cb for cb in [_relay(epochs)] if cb is not None]
         if validate:
-            callbacks.append(k.callbacks.EarlyStopping(monitor="val_loss", patience=max(1, self.patience),
-                                                       restore_best_weights=True))
+            callbacks.append(k.callbacks.EarlyStopping(monitor="val_loss", patience=max(1, patience),
+                                                       start_from_epoch=warmup, restore_best_weights=True))
         history = network.fit(
-            _take(inputs, fit_rows), target[fit_rows], epochs=self.epochs, batch_size=self.batch_size,
+            _take(inputs, fit_rows), target[fit_rows], epochs=epochs, batch_size=self.batch_size,
             validation_data=(_take(inputs, val_rows), target[val_rows]) if validate else None,
             callbacks=callbacks, verbose=0, shuffle=True)
         self.network_ = network
@@ -168,6 +170,10 @@ class KerasEstimator(BaseEstimator, metaclass=ABCMeta):
         losses = self.history_["val_loss"] or self.history_["loss"]
         self.best_epoch_ = int(np.argmin(losses)) + 1 if losses else 0
         return self
+
+    def _schedule(self, rows: int) -> tuple[int, int, int]:
+        """(most epochs, early-stopping patience, epochs before early stopping may act) for `rows` fitting rows."""
+        return self.epochs, self.patience, 0
 
     def _outputs(self, X: Any) -> np.ndarray:
         inputs = self._inputs(X)

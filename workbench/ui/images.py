@@ -49,7 +49,8 @@ def form(ctx: PageContext) -> None:
                           key=f"images_size_{source}", help=t("images.size_help"))
     preset = c[1].radio(t("images.preset"), im.PRESETS, format_func=lambda p: t(PRESET_KEYS[p]), key="images_preset",
                         help=t("images.preset_help"))
-    epochs = int(c[2].number_input(t("hp.epochs"), 1, 200, 30, key="images_epochs", help=t("hp.epochs.help")))
+    epochs = c[2].number_input(t("hp.epochs"), 1, 300, value=None, step=1, key="images_epochs",
+                               placeholder=t("images.epochs_auto"), help=t("images.epochs_help"))
     with st.expander(t("images.augmentation")):
         st.caption(t("images.augmentation_help"))
         flip = st.checkbox(t("images.flip"), value=False, key="images_flip", help=t("images.flip_help"))
@@ -59,7 +60,8 @@ def form(ctx: PageContext) -> None:
     device_caption()
     busy = another_job_running(ctx)
     if st.button(t("images.train"), type="primary", disabled=busy, key="images_train", icon=":material/play_arrow:"):
-        settings = ImageSettings(source, int(size), preset, flip, float(rotation), float(zoom), epochs)
+        settings = ImageSettings(source, int(size), preset, flip, float(rotation), float(zoom),
+                                 None if epochs is None else int(epochs))
         start(ctx.store, ctx.project.id, "images", settings=asdict(settings))
         st.rerun()
 
