@@ -78,3 +78,20 @@ def test_t_formats_in_the_chosen_language_and_falls_back():
         set_language("en")
     assert t("no.such.key") == "no.such.key"
     assert set(LANGUAGES) == {"en", "ja"}
+
+
+def test_a_live_panel_draws_in_the_pages_language_on_its_own_reruns(monkeypatch):
+    """A fragment's timed rerun starts in a fresh context (English by default): it must set the language."""
+    import contextvars
+
+    import streamlit as st
+
+    from workbench.i18n import set_language
+    from workbench.ui.core import live_fragment
+
+    monkeypatch.setattr(st, "fragment", lambda run_every=None: (lambda function: function))
+    seen = []
+    panel = live_fragment("ja", 1.5)(lambda: seen.append(t("job.cancel")))
+    set_language("en")
+    contextvars.Context().run(panel)  # as Streamlit reruns the fragment: a context of its own
+    assert seen == [t("job.cancel", lang="ja")] and seen[0] != t("job.cancel", lang="en")

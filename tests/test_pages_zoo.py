@@ -64,3 +64,29 @@ def test_what_if_labels_show_a_markdown_column_name_as_written(workspace):
     labels = [w.label for w in at.number_input]
     assert "\\!\\[x\\]\\(http://host/p\\.png\\)".replace("\\:", ":") in [label.replace("\\:", ":") for label in labels]
     assert "\\*\\*bold\\*\\*" in labels
+
+
+def test_results_opens_on_the_experiment_a_finished_job_links_to_not_the_starred_one(workspace):
+    import time
+
+    from tests.test_pages import _trained_titanic
+    from workbench import jobs
+
+    store, starred = _trained_titanic(workspace)
+    project = store.list_projects()[0]
+    store.choose_experiment(project.id, starred)
+    at = _run("pages/model.py", project=project.id)
+    next(w for w in at.multiselect if w.key.startswith("models_binary_")).set_value(["decision_tree"]).run()
+    at.button(key="train").click().run()
+    deadline = time.monotonic() + 120
+    while jobs.active_jobs(store, project.id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    _no_failure(at)
+    newest = next(e for e in store.list_experiments(project.id) if e.id != starred)
+    links = [p.proto for p in at.get("page_link") if p.proto.page == "results" and p.proto.query_string]
+    assert links and f"experiment={newest.id}" in links[-1].query_string
+    results = _run("pages/results.py", project=project.id, experiment=newest.id)
+    _no_failure(results)
+    assert results.selectbox(key="experiment").value == newest.id
+    assert _run("pages/results.py", project=project.id).selectbox(key="experiment").value == starred

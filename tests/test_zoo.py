@@ -149,3 +149,9 @@ def test_a_30_second_automl_search_on_a_zoo_table_gives_a_winner_that_exports(ta
     zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
     _predict_py_matches_the_app(folder, data, filename, experiment, task)
     _onnx_converts_or_says_why(folder, table.lang)
+    # train.py retrains the winner (no catalogue entry) from the same rows to the same held-out metrics
+    (folder / "rows.csv").write_bytes(rows.to_csv(index=False).encode("utf-8"))
+    run = fresh_python(["train.py", "rows.csv", "again.skops"], folder)
+    assert run.returncode == 0, run.stderr
+    again = json.loads(run.stdout)["metrics"]
+    assert again == pytest.approx(experiment.metrics, rel=1e-6, nan_ok=True)

@@ -79,6 +79,12 @@ def live_curve(job: dict) -> list[dict]:
     return result.get("curve", []) if isinstance(result, dict) else []
 
 
+def made_experiments(job: dict) -> list[str]:
+    """The ids of the experiments a finished job saved (training, tuning, AutoML), newest last."""
+    result = json.loads(job["result"]) if job.get("result") else None
+    return list(result.get("experiments", [])) if isinstance(result, dict) else []
+
+
 def submit(store: Store, project_id: str, kind: str, work: Callable[[JobContext], Any],
            spec: str | None = None) -> tuple[str, Future]:
     """Queue `work`; return the job id (and the future, for tests and the command line). `spec` is the

@@ -16,7 +16,8 @@ sys.path.insert(0, str(HERE))  # the bundled workbench package
 
 from workbench.errors import exit_status  # noqa: E402
 from workbench.io import read_table  # noqa: E402
-from workbench.modelfile import dump_pipeline  # noqa: E402
+from workbench.modelfile import dump_pipeline, load_pipeline  # noqa: E402
+from workbench.models import CATALOGUE  # noqa: E402
 from workbench.recipe import Recipe  # noqa: E402
 from workbench.training import Settings, Split, train_experiment  # noqa: E402
 
@@ -27,7 +28,10 @@ def retrain(source: Path, target: Path) -> dict:
     settings = Settings(**{**settings, "split": Split(**settings["split"])})
     recipe = Recipe.from_json((HERE / "recipe.json").read_text(encoding="utf-8"))
     frame, _ = read_table(source.read_bytes(), source.name)
-    experiment = train_experiment(frame, recipe, settings)
+    # A model the AutoML search found is no catalogue entry: the bundled pipeline's own model (its steps and
+    # hyperparameters, refitted from scratch) is trained again.
+    found = None if settings.model_id in CATALOGUE else load_pipeline((HERE / "model.skops").read_bytes()).steps[-1][1]
+    experiment = train_experiment(frame, recipe, settings, model=found)
     target.write_bytes(dump_pipeline(experiment.pipeline))
     return {"metrics": experiment.metrics, "test_rows": experiment.n_test, "model_file": str(target)}
 

@@ -15,8 +15,8 @@ from workbench.i18n import t
 from workbench.models import CATALOGUE
 from workbench.store import Dataset
 from workbench.training import default_folds
-from workbench.ui.core import PageContext, say, say_note
-from workbench.ui.model import STATUS_KEYS, another_job_running, target_and_task, target_check
+from workbench.ui.core import PageContext, live_fragment, say, say_note
+from workbench.ui.model import STATUS_KEYS, another_job_running, results_link_of, target_and_task, target_check
 
 SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot",
                "ensemble": "automl.source.ensemble"}
@@ -56,7 +56,7 @@ def live(ctx: PageContext) -> None:
     if first is None:
         return
 
-    @st.fragment(run_every=1.5 if first["status"] in jobs.ACTIVE else None)
+    @live_fragment(ctx.lang, 1.5 if first["status"] in jobs.ACTIVE else None)
     def panel() -> None:
         job = _latest(ctx)
         if first["status"] in jobs.ACTIVE and job["status"] not in jobs.ACTIVE:
@@ -73,7 +73,7 @@ def live(ctx: PageContext) -> None:
                 st.rerun(scope="fragment")
         elif job["status"] == "done":
             st.success(f"{status} · {say_note(note) if note else ''}", icon=":material/check_circle:")
-            st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
+            results_link_of(ctx, job)
         else:
             st.warning(f"{status} · {say_note(note) if note else ''}", icon=":material/warning:")
         if progress:

@@ -6,7 +6,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
@@ -142,6 +142,18 @@ def _sidebar(store: Store, project: Project) -> None:
                      on_change=_on_project)
 
 
+def live_fragment(lang: str, run_every: float | None) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """st.fragment that draws in `lang`: a fragment's own reruns (every `run_every` seconds) start in a fresh
+    context, where t() would fall back to English until the whole page ran again."""
+    def wrap(draw: Callable[[], None]) -> Callable[[], None]:
+        @st.fragment(run_every=run_every)
+        def run() -> None:
+            set_language(lang)
+            draw()
+        return run
+    return wrap
+
+
 @contextmanager
 def soft_guard() -> Iterator[None]:
     """Show a person's mistake as a warning in place, so the rest of the page stays usable."""
@@ -168,7 +180,7 @@ def require_dataset(ctx: PageContext) -> Dataset:
     """The project's dataset; without one, say so, link the Data page and stop the page here."""
     dataset = ctx.dataset()
     if dataset is None:
-        st.info(t("data.none_yet"))
+        st.info(t("data.none_elsewhere"))
         st.page_link("pages/data.py", label=t("page.data.title"), icon=":material/table_chart:")
         st.stop()
     return dataset

@@ -14,7 +14,7 @@ def datasets_summary(ctx: PageContext) -> None:
     st.subheader(say("home.current_project", name=ctx.project.name))
     datasets = ctx.store.list_datasets(ctx.project.id)
     if not datasets:
-        st.info(t("data.none_yet"))
+        st.info(t("data.none_elsewhere"))
         return
     st.dataframe(pd.DataFrame({
         t("home.col.name"): [d.name for d in datasets],

@@ -15,7 +15,7 @@ from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
 from workbench.store import Dataset
 from workbench.tasks import BINARY, CLASSIFICATION, TASKS, check_target, propose_target, propose_task
 from workbench.training import HOLDOUT, TIME_ORDERED, Settings, Split, default_folds
-from workbench.ui.core import PageContext, say, say_note
+from workbench.ui.core import PageContext, live_fragment, say, say_note
 
 TASK_KEYS = {"binary": "task.binary", "multiclass": "task.multiclass", "regression": "task.regression"}
 SPLIT_KEYS = {HOLDOUT: "model.split.holdout", TIME_ORDERED: "model.split.time"}
@@ -145,12 +145,19 @@ def another_job_running(ctx: PageContext) -> bool:
 TRAINING_KINDS = ("train", "tune", "suggest", "learning", "explain", "automl")
 
 
+def results_link_of(ctx: PageContext, job: dict) -> None:
+    """A link to the Results page that opens on the experiment the job made (not the starred one)."""
+    made = jobs.made_experiments(job)
+    params = {"project": ctx.project.id, "lang": ctx.lang, **({"experiment": made[-1]} if made else {})}
+    st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:", query_params=params)
+
+
 def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, results_link: bool = True) -> None:
     """The project's recent jobs of `kinds` with progress and cancel; refreshes itself while one is active
     (of any kind: one job runs at a time, so another's end may start this page's)."""
     active = jobs.active_jobs(ctx.store, ctx.project.id)
 
-    @st.fragment(run_every=1.5 if active else None)
+    @live_fragment(ctx.lang, 1.5 if active else None)
     def panel() -> None:
         if active and not jobs.active_jobs(ctx.store, ctx.project.id):
             st.rerun()  # the last job finished: refresh the whole page once (its links too), and stop polling
@@ -171,7 +178,7 @@ def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, result
                 elif job["status"] == "done":
                     st.success(text, icon=":material/check_circle:")
                     if results_link:
-                        st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:")
+                        results_link_of(ctx, job)
                 else:
                     st.warning(text, icon=":material/warning:")
                     if job["status"] in jobs.ENDED_EARLY and job.get("spec"):

@@ -125,9 +125,14 @@ def compare(experiments: list[StoredExperiment], first: StoredExperiment) -> Non
 
 
 def pick(experiments: list[StoredExperiment]) -> StoredExperiment:
-    """Choose one experiment (the chosen model, else the newest)."""
+    """Choose one experiment: the one a job's link named, else the chosen model, else the newest."""
     labels = {e.id: _label(e) for e in experiments}
-    default = next((i for i, e in enumerate(experiments) if e.chosen), 0)
+    ids = list(labels)
+    named = st.query_params.get("experiment")
+    default = ids.index(named) if named in ids else next((i for i, e in enumerate(experiments) if e.chosen), 0)
+    if named in ids and st.session_state.get("_experiment_link") != named:  # a new link wins over an old choice
+        st.session_state["_experiment_link"] = named
+        st.session_state.pop("experiment", None)
     chosen = st.selectbox(t("results.experiment"), list(labels), index=default, format_func=labels.get,
                           key="experiment")
     return next(e for e in experiments if e.id == chosen)
