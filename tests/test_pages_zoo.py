@@ -90,3 +90,28 @@ def test_results_opens_on_the_experiment_a_finished_job_links_to_not_the_starred
     _no_failure(results)
     assert results.selectbox(key="experiment").value == newest.id
     assert _run("pages/results.py", project=project.id).selectbox(key="experiment").value == starred
+
+
+@pytest.mark.parametrize("payload, english, japanese", [
+    (b'name,text\nalice,"hello\nbob,x\ncarl,y\n', "Line 2 opens a quote", "2 行目の引用符"),
+    (b"a,b\n1,inf\n2,5\n3,1e400\n", "Column b holds 2 infinite value", "列 b に無限大の値が 2 個"),
+    (b"a,b\n" + b"".join(b"%d,x%d\n" % (i, i) for i in range(1000)) + b"1,\x00y\n", "NUL byte",
+     "NUL バイト"),
+    (b"a,b,c\n1,2,3,4\n5,6,7,8\n", "The header names one column fewer", "見出しの列名が行の項目数より"),
+    ("d,v\n2024年2月26日,1\n令和5年10月3日,2\n2024/02/26,3\n".encode(), "dates written in several forms",
+     "複数の書き方の日付"),
+])
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_data_page_says_what_it_repaired_in_the_users_language(workspace, payload, english, japanese, lang):
+    from workbench.i18n import set_language
+
+    at = _run("pages/data.py", lang=lang)
+    set_language(lang)  # AppTest formats widget values in the test's own thread: the page's language there too
+    try:
+        at.file_uploader(key="upload_0").set_value(("odd.csv", payload, "text/csv")).run()
+    finally:
+        set_language("en")
+    _no_failure(at)
+    shown = "\n".join(str(e.value) for e in [*at.warning, *at.info, *at.markdown, *at.caption, *at.success])
+    assert (japanese if lang == "ja" else english) in shown.replace("\\", "")
+    assert any(b.label in ("Save to project", "プロジェクトに保存") for b in at.button)  # it can still be saved
