@@ -161,7 +161,7 @@ def test_the_forecast_bundle_refits_on_a_history_in_a_fresh_python(flights, tmp_
     expected = fc.forecast_table(result)
     assert np.allclose(out["forecast"].head(12), expected["forecast"])
     assert np.allclose(out["upper_95"].head(12), expected["upper_95"])
-    assert (out["upper_95"] - out["lower_95"]).is_monotonic_increasing
+    assert np.diff(out["upper_95"] - out["lower_95"]).min() >= -1e-9  # never narrower (up to rounding)
     (tmp_path / "bad.csv").write_text("year,month,passengers\nsoon,May,1\nlater,June,2\nnever,July,3\n")
     done = fresh_python(["forecast.py", "bad.csv", "out.csv"], tmp_path)
     assert done.returncode != 0 and "Traceback" not in done.stderr and "date" in done.stderr

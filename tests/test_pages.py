@@ -259,7 +259,7 @@ def test_clean_page_without_a_dataset_points_to_the_data_page(workspace):
     empty = store.create_project("Empty")
     at = _run(CLEAN, project=empty.id)
     _no_failure(at)
-    assert "No dataset yet" in _text(at)
+    assert "No dataset in this project yet: open the Data page" in _text(at)
 
 
 def test_explore_page_draws_every_chart(workspace):

@@ -75,14 +75,21 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
     if task in CLASSIFICATION:  # the user's own labels, as they were read
         assert set(experiment.classes) <= set(frame[target].dropna().unique())
 
+    _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
+    _explains_in_uploaded_columns(experiment, rows, target, task)
+    _clusters_where_it_has_numbers(rows.drop(columns=[target]))
+
+
+def _exported(table: Table, data: bytes, filename: str, frame: pd.DataFrame, rows: pd.DataFrame, experiment,
+              task: str, tmp_path: Path) -> Path:
+    """The experiment's bundle, unzipped; its predict.py gives the app's predictions and its ONNX says why not."""
     bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
                           about_dataset(table.name, filename, frame), rows, table.lang)
     folder = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
     _predict_py_matches_the_app(folder, data, filename, experiment, task)
     _onnx_converts_or_says_why(folder, table.lang)
-    _explains_in_uploaded_columns(experiment, rows, target, task)
-    _clusters_where_it_has_numbers(rows.drop(columns=[target]))
+    return folder
 
 
 def _predict_py_matches_the_app(folder: Path, data: bytes, filename: str, experiment, task: str) -> None:
@@ -143,12 +150,7 @@ def test_a_30_second_automl_search_on_a_zoo_table_gives_a_winner_that_exports(ta
     best, experiment = search_and_train(search, lambda searching: None)
     assert np.isfinite(best.score) and search.progress().evaluated >= 2
     assert search.progress().elapsed <= 30 + 30  # the budget, and the margin kept for the final fit
-    bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
-                          about_dataset(table.name, filename, frame), rows, table.lang)
-    folder = tmp_path / "bundle"
-    zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
-    _predict_py_matches_the_app(folder, data, filename, experiment, task)
-    _onnx_converts_or_says_why(folder, table.lang)
+    folder = _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
     # train.py retrains the winner (no catalogue entry) from the same rows to the same held-out metrics
     (folder / "rows.csv").write_bytes(rows.to_csv(index=False).encode("utf-8"))
     run = fresh_python(["train.py", "rows.csv", "again.skops"], folder)
