@@ -140,14 +140,14 @@ def read_delimited(
     report.delimiter, report.decimal, report.header = layout.delimiter, layout.decimal, layout.header
     report.preamble_lines = layout.preamble_lines
     if layout.unnamed_first:
-        report.warnings.append(Note("import.warn.unnamed_first_column", {"columns": len(layout.names)}))
+        report.warnings.append(Note("import.warn.unnamed_first_column"))
     report.bad_lines_policy = bad_lines
     names = unique_names(layout.names, report)
 
     body = memoryview(utf8)[layout.body_offset:]  # no copy of a large file
     if not has_content(body):
         raise UserError("import.header_only")
-    body = _blank_unclosed_quote(body, layout, report, bad_lines)
+    body = _blank_unclosed_quote(utf8, body, layout, report, bad_lines)
     # Quoted newlines slow pyarrow down by ~40%: allow them only where the file needs it.
     table, bad_rows = _parse_body(body, names, layout, report, multiline=layout.multiline)
     if bad_rows and not layout.multiline and any('"' in text for _, text in bad_rows):
@@ -166,10 +166,12 @@ def read_delimited(
     return _drop_footer(df, report, body, layout.body_first_line, int_columns)
 
 
-def _blank_unclosed_quote(body: memoryview, layout: _Layout, report: ReadReport, bad_lines: BadLines) -> memoryview:
+def _blank_unclosed_quote(utf8: bytes, body: memoryview, layout: _Layout, report: ReadReport,
+                          bad_lines: BadLines) -> memoryview:
     """A quote that opens a field and is never closed would swallow the rest of the file into one cell: that
     line is left out (blanked, so later line numbers stay right) and reported, or the import stops."""
-    if bytes(body).count(b'"') % 2 == 0:  # cheap: a closed quote comes in pairs ("" inside a field too)
+    # cheap and without a copy of the file: a closed quote comes in pairs ("" inside a field too)
+    if utf8.count(b'"', layout.body_offset) % 2 == 0:
         return body
     text = bytes(body).decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text), delimiter=layout.delimiter, strict=True)
@@ -238,9 +240,9 @@ def _sniff_layout(utf8: bytes, delimiter: str | None, decimal: str | None, heade
     # short above rows of the full width names all but the first column (row names, as R's write.csv has them).
     width = Counter(len(r) for _, r in records).most_common(1)[0][0]
     unnamed_first = False
+    rows_decimal = decimal or _guess_decimal([r for _, r in records[1:]], delim)
     while records and width > 1 and len(records[0][1]) < width and records[0][0] < 20:
-        if header is not False and _names_all_but_first(records, width, decimal or _guess_decimal(
-                [r for _, r in records[1:]], delim)):
+        if header is not False and _names_all_but_first(records, width, rows_decimal):
             records[0] = (records[0][0], ["", *records[0][1]])
             unnamed_first = True
             break
