@@ -20,10 +20,11 @@ from workbench.clustering import ClusterSettings, fit_clusters, profiles
 from workbench.experiments import record_of
 from workbench.explain import explain
 from workbench.export import about_dataset, build_bundle
+from workbench.i18n import t
 from workbench.io import read_table
 from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import DEFAULT_MODEL
-from workbench.predict import Predictor
+from workbench.predict import Predictor, added_columns
 from workbench.profile import profile_dataset
 from workbench.recipe import Recipe
 from workbench.stats import is_number
@@ -72,8 +73,8 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
     rows = frame.sample(min(len(frame), TRAIN_ROWS), random_state=0)
     experiment = train_experiment(rows, Recipe(), Settings(target, task, DEFAULT_MODEL, split=Split(folds=folds)))
     assert all(np.isfinite(v) for v in experiment.metrics.values() if v is not None)
-    if task in CLASSIFICATION:  # the user's own labels, as they were read
-        assert set(experiment.classes) <= set(frame[target].dropna().unique())
+    if task in CLASSIFICATION:  # the user's own labels, as they were read (as text: True == 1.0 in Python)
+        assert {str(c) for c in experiment.classes} <= {str(v) for v in frame[target].dropna().unique()}
 
     _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
     _explains_in_uploaded_columns(experiment, rows, target, task)
@@ -87,25 +88,28 @@ def _exported(table: Table, data: bytes, filename: str, frame: pd.DataFrame, row
                           about_dataset(table.name, filename, frame), rows, table.lang)
     folder = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
-    _predict_py_matches_the_app(folder, data, filename, experiment, task)
+    _predict_py_matches_the_app(folder, data, filename, experiment, task, table.lang)
     _onnx_converts_or_says_why(folder, table.lang)
     return folder
 
 
-def _predict_py_matches_the_app(folder: Path, data: bytes, filename: str, experiment, task: str) -> None:
+def _predict_py_matches_the_app(folder: Path, data: bytes, filename: str, experiment, task: str,
+                                lang: str) -> None:
     (folder / filename).write_bytes(data)  # the file as uploaded, in its own encoding and layout
     run = fresh_python(["predict.py", filename, "out.csv"], folder)
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     out = pd.read_csv(folder / "out.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     uploaded, _ = read_table(data, filename)
-    app, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(uploaded)
-    assert len(out) == len(app)
+    app, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(uploaded, lang)
+    assert len(out) == len(app) and list(out.columns) == [str(c) for c in app.columns]
+    answer, shares = added_columns(app, uploaded)  # named in the bundle's language, after the user's labels
+    assert answer == t("predict.col.prediction", lang)
+    assert shares == [t("predict.col.probability", lang, label=str(c)) for c in experiment.classes]
     if task == REGRESSION:
-        assert np.allclose(out["prediction"].astype(float), app["prediction"].astype(float), rtol=1e-9)
+        assert np.allclose(out[answer].astype(float), app[answer].astype(float), rtol=1e-9)
     else:
-        assert out["prediction"].tolist() == app["prediction"].astype(str).tolist()
-        shares = [c for c in app.columns if str(c).startswith("probability_")]
+        assert out[answer].tolist() == app[answer].astype(str).tolist()
         assert np.abs(out[shares].astype(float).to_numpy() - app[shares].to_numpy(dtype=float)).max() <= 1e-9
 
 

@@ -1,8 +1,11 @@
 """Column type inference beyond the CSV parser's: what a Japanese or European file really holds.
 
-refine_types() turns text columns into numbers, booleans or datetimes when every
-value agrees (full-width digits, thousands separators, はい/いいえ, 2024年1月2日,
-令和6年1月2日, 2024/01/02), and names each column's kind for the report.
+refine_types() turns text columns into numbers or datetimes when every value
+agrees (full-width digits, thousands separators, 2024年1月2日, 令和6年1月2日,
+2024/01/02), and names each column's kind for the report. Yes/no words (はい/いいえ,
+yes/no, TRUE/FALSE) stay the user's own words: the column is named a boolean
+kind, and models treat it as a two-level category, so classes, predictions and
+files written back show the words as uploaded.
 """
 
 from __future__ import annotations
@@ -16,9 +19,6 @@ import pandas as pd
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-", "－", "なし"]
 BOOL_TRUE = {"true", "yes", "y", "t", "はい", "真", "○"}
 BOOL_FALSE = {"false", "no", "n", "f", "いいえ", "偽", "×"}
-# Whole words the CSV parser turns into booleans itself (fast); single letters are left to _all_bool.
-PARSER_TRUE = ["true", "True", "TRUE", "yes", "Yes", "YES", "はい"]
-PARSER_FALSE = ["false", "False", "FALSE", "no", "No", "NO", "いいえ"]
 KINDS = ("integer", "float", "boolean", "datetime", "categorical", "text", "id", "empty")
 _SAMPLE = 2000
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -47,6 +47,8 @@ def refine_types(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], list[C
                 notes.append((note, {"column": name, **params}))
                 df[name] = col = new
         kinds[name] = column_kind(col, name)
+        if kinds[name] == "boolean" and _is_text(col):
+            notes.append(("import.conv.boolean", {"column": name}))
     return df, kinds, notes
 
 
@@ -63,10 +65,7 @@ def _convert_text(col: pd.Series) -> tuple[pd.Series, str | None, dict[str, Any]
     if col.dtype == object and not all(isinstance(v, str) for v in col.dropna().iloc[:_SAMPLE]):
         col = col.where(col.isna(), col.astype(str))
     sample = pd.Series(col.iloc[:50 * _SAMPLE].dropna().unique()[:_SAMPLE], dtype="str").str.strip()
-    if _all_bool(sample):
-        lowered = col.str.strip().str.lower()
-        if (lowered.isin(BOOL_TRUE | BOOL_FALSE) | col.isna()).all():
-            return _to_bool(col), "import.conv.boolean", {}
+    if _all_bool(sample):  # kept as written; column_kind names it
         return col, None, {}
     numeric = _numeric_form(sample)
     if numeric is not None:
@@ -124,10 +123,13 @@ def _all_bool(sample: pd.Series) -> bool:
     return bool(lowered & words) or (bool(lowered & BOOL_TRUE) and bool(lowered & BOOL_FALSE))
 
 
-def _to_bool(col: pd.Series) -> pd.Series:
-    lowered = col.str.strip().str.lower()
-    return pd.Series(pd.array(lowered.isin(BOOL_TRUE), dtype="boolean"), index=col.index,
-                     name=col.name).mask(col.isna())
+def is_yes_no(values: pd.Series) -> bool:
+    """Every value of the text column is a yes/no word (はい/いいえ, yes/no, true/false, ○/×)."""
+    present = values.dropna()
+    if present.empty or present.nunique() > 2 * len(BOOL_TRUE | BOOL_FALSE):
+        return False
+    lowered = pd.Series(present.unique(), dtype="str").str.strip()
+    return _all_bool(lowered)
 
 
 def _numeric_form(values: pd.Series) -> pd.Series | None:
@@ -210,6 +212,8 @@ def column_kind(col: pd.Series, name: str) -> str:
         return "float"
     values = col.dropna()
     text = values if pd.api.types.is_string_dtype(values) else values.astype(str)
+    if is_yes_no(text):
+        return "boolean"
     sample = text.iloc[:_SAMPLE]
     lengths = sample.str.len()
     words = sample.str.count(r"\s+") + 1

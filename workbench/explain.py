@@ -327,3 +327,37 @@ def fairness(y_true: pd.Series, y_pred: pd.Series, groups: pd.Series, task: str,
     by_group.index.name = groups.name
     gaps = frame.difference(method="between_groups").drop(labels=["count"])
     return by_group, gaps
+
+
+def _label_key(value: Any) -> Any:
+    """A class label in one form, whatever the record stored it as: True, 'True', 1.0 and '1' are one class
+    (a boolean target was once stored as 0.0/1.0 beside the text 'True')."""
+    text = str(value).strip()
+    if text.lower() in ("true", "false"):
+        return float(text.lower() == "true")
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def rows_worth_a_look(evaluation: pd.DataFrame, task: str, threshold: float, source: str,
+                      count: int = 20) -> pd.DataFrame:
+    """Test rows of an experiment's evaluation (row, actual, predicted, probability_*) worth a look: with
+    `source` "wrong", the most confident wrong predictions (for regression the largest misses); otherwise the
+    predictions closest to the decision boundary. A 'score' column says how far each row is."""
+    probabilities = evaluation.filter(like="probability_")
+    if task == REGRESSION:
+        miss = (evaluation["actual"].astype(float) - evaluation["predicted"].astype(float)).abs()
+        return evaluation.assign(score=miss).sort_values("score", ascending=False).head(count)
+    if source == "wrong":
+        wrong = evaluation[evaluation["actual"].map(_label_key) != evaluation["predicted"].map(_label_key)]
+        return wrong.assign(score=probabilities.loc[wrong.index].max(axis=1)).sort_values(
+            "score", ascending=False).head(count)
+    if task == BINARY:
+        margin = (probabilities.iloc[:, 1] - threshold).abs()
+    else:
+        top = np.sort(probabilities.to_numpy(), axis=1)
+        margin = pd.Series(top[:, -1] - top[:, -2], index=evaluation.index)
+    return evaluation.assign(score=margin).sort_values("score").head(count)
+

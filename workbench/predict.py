@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.evaluation import predict_with_threshold
+from workbench.i18n import Note, t
 from workbench.stats import is_number
 from workbench.tasks import BINARY, CLUSTERING, REGRESSION
 from workbench.transformers import to_number
@@ -53,6 +54,15 @@ class InputReport:
     not_numbers: dict[str, int] = field(default_factory=dict)  # column -> values that are not numbers
     unseen: dict[str, list[str]] = field(default_factory=dict)  # column -> new categories (first few)
 
+    def notes(self) -> list[tuple[bool, Note]]:
+        """Each difference as a message, with whether it is a warning (an extra column is only information)."""
+        out = [(True, Note("predict.missing", {"columns": ", ".join(self.missing)}))] if self.missing else []
+        if self.extra:
+            out.append((False, Note("predict.extra", {"columns": ", ".join(self.extra)})))
+        out += [(True, Note("predict.not_numbers", {"column": c, "count": n})) for c, n in self.not_numbers.items()]
+        out += [(True, Note("predict.unseen", {"column": c, "values": ", ".join(v)})) for c, v in self.unseen.items()]
+        return out
+
 
 def prepare(df: pd.DataFrame, schema: dict[str, dict[str, Any]]) -> tuple[pd.DataFrame, InputReport]:
     """The rows with exactly the training columns, types coerced, and a report of every difference."""
@@ -85,21 +95,55 @@ def prepare(df: pd.DataFrame, schema: dict[str, dict[str, Any]]) -> tuple[pd.Dat
 
 
 def predict_rows(pipeline: Any, df: pd.DataFrame, rows: pd.DataFrame, task: str, classes: list[Any],
-                 threshold: float = 0.5) -> pd.DataFrame:
-    """`df` (the rows as uploaded) plus 'prediction' and, for classification, 'probability_<class>' columns."""
-    out = df.copy()
+                 threshold: float = 0.5, lang: str | None = None) -> pd.DataFrame:
+    """`df` (the rows as uploaded) plus a prediction column and, for classification, a probability column per
+    class, named in `lang` (prediction / 予測, probability_<class> / 確率_<class>; cluster / クラスター) after
+    the classes as the user wrote them; a name the table already has gets a number."""
+    out = as_uploaded(df)
     if task == CLUSTERING:
-        out["cluster"] = pipeline.predict(rows)
+        out[_free(t("predict.col.cluster", lang), out)] = pipeline.predict(rows)
         return out
     if task == REGRESSION:
-        out["prediction"] = pipeline.predict(rows)
+        out[_free(t("predict.col.prediction", lang), out)] = pipeline.predict(rows)
         return out
     proba = pipeline.predict_proba(rows)
     labels = np.asarray(pipeline.classes_)
-    out["prediction"] = (predict_with_threshold(proba, labels, threshold) if task == BINARY
-                         else labels[np.argmax(proba, axis=1)])
+    out[_free(t("predict.col.prediction", lang), out)] = (
+        predict_with_threshold(proba, labels, threshold) if task == BINARY else labels[np.argmax(proba, axis=1)])
     for i, cls in enumerate(labels):
-        out[f"probability_{cls}"] = proba[:, i]
+        out[_free(t("predict.col.probability", lang, label=_plain(cls)), out)] = proba[:, i]
+    return out
+
+
+def added_columns(predicted: pd.DataFrame, df: pd.DataFrame) -> tuple[str, list[str]]:
+    """The prediction (or cluster) column and the probability columns that predict_rows() added to `df`."""
+    added = list(predicted.columns[len(df.columns):])
+    return added[0], added[1:]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _free(name: str, df: pd.DataFrame) -> str:
+    """`name`, or `name_2`, `name_3`... when the table already has a column of that name."""
+    candidate, n = name, 1
+    while candidate in df.columns:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+def as_uploaded(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the rows with whole-number columns written as integers again: a column of integers with a
+    gap is read as floats (4 would be written back as 4.0)."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if pd.api.types.is_float_dtype(col) and col.notna().any():
+            present = col.dropna()
+            if ((present == present.round()) & (present.abs() < 2 ** 53)).all():
+                out[name] = col.astype("Int64")
     return out
 
 
@@ -125,7 +169,8 @@ class Predictor:
         """From a bundle's schema.json."""
         return cls(pipeline, meta["schema"], meta["task"], meta["classes"], meta["threshold"])
 
-    def predict(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
-        """The rows plus predictions (and probabilities), and what differed from the training data."""
+    def predict(self, df: pd.DataFrame, lang: str | None = None) -> tuple[pd.DataFrame, InputReport]:
+        """The rows plus predictions (and probabilities) in columns named in `lang` (see predict_rows), and
+        what differed from the training data."""
         rows, report = prepare(df, self.schema)
-        return predict_rows(self.pipeline, df, rows, self.task, self.classes, self.threshold), report
+        return predict_rows(self.pipeline, df, rows, self.task, self.classes, self.threshold, lang), report

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from workbench.coltypes import NULL_VALUES, PARSER_FALSE, PARSER_TRUE
+from workbench.coltypes import NULL_VALUES
 from workbench.errors import UserError
 from workbench.i18n import Note
 from workbench.settings import get_settings
@@ -159,9 +159,7 @@ def read_delimited(
         if bad_lines == "error":
             raise UserError("import.bad_lines_stop", count=len(bad_rows),
                             lines=", ".join(map(str, report.bad_line_numbers[:10])))
-    df = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
-    report.conversions.extend(Note("import.conv.boolean", {"column": f.name}) for f in table.schema
-                              if pa.types.is_boolean(f.type))
+    df = table.to_pandas()
     int_columns = [f.name for f in table.schema if pa.types.is_integer(f.type)]
     return _drop_footer(df, report, body, layout.body_first_line, int_columns)
 
@@ -210,7 +208,7 @@ def _parse_body(body: memoryview, names: list[str], layout: _Layout, report: Rea
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 null_values=NULL_VALUES, strings_can_be_null=True, decimal_point=layout.decimal,
-                true_values=PARSER_TRUE, false_values=PARSER_FALSE,
+                true_values=[], false_values=[],  # yes/no words stay as written
                 column_types={c: pa.string() for c in layout.text_columns if c in names},
                 timestamp_parsers=[pacsv.ISO8601, "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S"],
             ),

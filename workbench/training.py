@@ -215,12 +215,26 @@ def _training_rows(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> tupl
         raise UserError(check.errors[0].key, **check.errors[0].params)
     _refuse_target_steps(recipe, settings.target)
     data = df[df[settings.target].notna()]
+    if settings.task in CLASSIFICATION:
+        data = data.assign(**{settings.target: class_labels(data[settings.target])})
     train_index, test_index = split_rows(data, settings.target, settings.task, settings.split)
     train = data.loc[train_index]
     train = train.loc[recipe.training_rows(train)]
     if settings.task in CLASSIFICATION and train[settings.target].nunique() < 2:
         raise UserError("target.one_class", column=settings.target, value=str(train[settings.target].iloc[0]))
     return train, data.loc[test_index]
+
+
+def class_labels(y: pd.Series) -> pd.Series:
+    """A classification target without missing values, as the model should name its classes: booleans stay
+    True/False and whole numbers stay integers (scikit-learn reads a nullable boolean, or a float column that
+    had gaps, as 0.0/1.0 or 4.0); text labels are kept as written."""
+    if pd.api.types.is_bool_dtype(y):
+        return y.astype(bool)
+    whole = pd.api.types.is_float_dtype(y) and bool(((y == y.round()) & (y.abs() < 2 ** 53)).all())
+    if whole or (pd.api.types.is_integer_dtype(y) and pd.api.types.is_extension_array_dtype(y)):
+        return y.astype("int64")
+    return y
 
 
 def cross_validate_params(df: pd.DataFrame, recipe: Recipe, settings: Settings, scoring: str | None = None) -> float:

@@ -22,7 +22,7 @@ from fastapi import FastAPI  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, create_model  # noqa: E402
 
 from workbench.modelfile import load_pipeline  # noqa: E402
-from workbench.predict import Predictor  # noqa: E402
+from workbench.predict import Predictor, added_columns  # noqa: E402
 
 META = json.loads((HERE / "schema.json").read_text(encoding="utf-8"))
 SCHEMA = META["schema"]
@@ -69,11 +69,11 @@ def health() -> dict:
 @app.post("/predict", response_model=PredictResponse)
 def predict(request: PredictRequest) -> PredictResponse:
     frame = pd.DataFrame([row.model_dump(by_alias=True) for row in request.rows], columns=list(SCHEMA))
-    out, report = PREDICTOR.predict(frame)
-    probability_columns = [c for c in out.columns if c.startswith("probability_") and c not in frame.columns]
-    answer = "cluster" if META["task"] == "clustering" else "prediction"  # a clustering bundle names the cluster
+    out, report = PREDICTOR.predict(frame, lang="en")  # an API's names stay fixed, whatever the bundle's language
+    answer, probability_columns = added_columns(out, frame)
+    classes = [str(_plain(c)) for c in getattr(PREDICTOR.pipeline, "classes_", [])] if probability_columns else []
     predictions = [Prediction(prediction=_plain(record[answer]),
-                              probabilities={c[len("probability_"):]: float(record[c]) for c in probability_columns}
+                              probabilities={c: float(record[p]) for c, p in zip(classes, probability_columns)}
                               or None)
                    for record in out.to_dict("records")]
     warnings = [f"{name!r} has values never seen in training: {', '.join(levels)}"

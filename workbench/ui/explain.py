@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +12,7 @@ from workbench.evaluation import METRIC_KEYS
 from workbench.experiments import explanation_of, start, test_and_training_rows
 from workbench.explain import Explanation
 from workbench.i18n import t
-from workbench.predict import Predictor, prepare
+from workbench.predict import Predictor, added_columns, prepare
 from workbench.stats import is_number
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
@@ -78,25 +77,6 @@ def dependence_view(explanation: Explanation, k: int) -> None:
     st.plotly_chart(charts.dependence(explanation, column, colour, k), width="stretch", key="dependence")
 
 
-def _candidates(evaluation: pd.DataFrame, task: str, threshold: float, source: str) -> pd.DataFrame:
-    """Test rows worth a look: the most confident wrong predictions (largest misses for regression), or the
-    predictions closest to the decision boundary."""
-    probabilities = evaluation.filter(like="probability_")
-    if task == REGRESSION:
-        miss = (evaluation["actual"].astype(float) - evaluation["predicted"].astype(float)).abs()
-        return evaluation.assign(score=miss).sort_values("score", ascending=False).head(20)
-    if source == "wrong":
-        wrong = evaluation[evaluation["actual"].astype(str) != evaluation["predicted"].astype(str)]
-        return wrong.assign(score=probabilities.loc[wrong.index].max(axis=1)).sort_values(
-            "score", ascending=False).head(20)
-    if task == BINARY:
-        margin = (probabilities.iloc[:, 1] - threshold).abs()
-    else:
-        top = np.sort(probabilities.to_numpy(), axis=1)
-        margin = pd.Series(top[:, -1] - top[:, -2], index=evaluation.index)
-    return evaluation.assign(score=margin).sort_values("score").head(20)
-
-
 def pick_row(ctx: PageContext, experiment: StoredExperiment, test: pd.DataFrame) -> pd.DataFrame | None:
     """Choose one test row: from the lists, by row label, or by searching a column's values."""
     r = experiment.record
@@ -109,7 +89,7 @@ def pick_row(ctx: PageContext, experiment: StoredExperiment, test: pd.DataFrame)
     labels = test.index.astype(str)
     if source in ("wrong", "uncertain"):
         evaluation = ctx.store.experiment_evaluation(experiment.id)
-        listed = _candidates(evaluation, task, r["settings"]["threshold"], source)
+        listed = ex.rows_worth_a_look(evaluation, task, r["settings"]["threshold"], source)
         if listed.empty:
             st.info(t("explain.rows.none"))
             return None
@@ -158,7 +138,7 @@ def what_if_view(experiment: StoredExperiment, model, background: pd.DataFrame, 
     st.caption(t("explain.what_if_help"))
     row = pd.DataFrame([form_inputs(r["schema"], "explain_wi")])
     predicted, _ = Predictor.from_record(model, r).predict(row)
-    st.metric(t("predict.prediction"), str(predicted["prediction"].iloc[0]))
+    st.metric(t("predict.prediction"), str(predicted[added_columns(predicted, row)[0]].iloc[0]))
     prepared, _ = prepare(row, r["schema"])
     local_view(model, prepared, background, r["settings"]["task"], r["classes"], k, "what_if_waterfall")
 

@@ -12,9 +12,9 @@ from workbench.experiments import pipeline_of
 from workbench.export import Bundle, read_bundle
 from workbench.i18n import escape_md, t
 from workbench.io import read_table, to_csv_bytes, to_excel_bytes
-from workbench.predict import InputReport, Predictor
+from workbench.predict import InputReport, Predictor, added_columns
 from workbench.store import StoredExperiment
-from workbench.ui.core import PageContext, say
+from workbench.ui.core import PageContext, say, say_note
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -51,14 +51,11 @@ def bundle_panel() -> Bundle | None:
 
 def report_view(report: InputReport) -> None:
     """Say what differed from the training data; none of it stops the prediction."""
-    if report.missing:
-        st.warning(say("predict.missing", columns=", ".join(report.missing)), icon=":material/warning:")
-    if report.extra:
-        st.info(say("predict.extra", columns=", ".join(report.extra)))
-    for column, count in report.not_numbers.items():
-        st.warning(say("predict.not_numbers", column=column, count=count), icon=":material/warning:")
-    for column, values in report.unseen.items():
-        st.warning(say("predict.unseen", column=column, values=", ".join(values)), icon=":material/warning:")
+    for warning, note in report.notes():
+        if warning:
+            st.warning(say_note(note), icon=":material/warning:")
+        else:
+            st.info(say_note(note))
 
 
 def file_panel(model: Predictor) -> None:
@@ -110,9 +107,11 @@ def what_if(model: Predictor) -> None:
     inputs, result = st.columns([2, 1])
     with inputs:
         values = form_inputs(model.schema, "whatif")
-    predicted, _ = model.predict(pd.DataFrame([values]))
+    row = pd.DataFrame([values])
+    predicted, _ = model.predict(row)
+    answer, probability_columns = added_columns(predicted, row)
     with result:
-        st.metric(t("predict.prediction"), str(predicted["prediction"].iloc[0]))
-        probabilities = predicted.filter(like="probability_")
-        if not probabilities.empty:
-            st.dataframe(probabilities.T.rename(columns={0: t("predict.probability")}).round(3), width="stretch")
+        st.metric(t("predict.prediction"), str(predicted[answer].iloc[0]))
+        if probability_columns:
+            st.dataframe(predicted[probability_columns].T.rename(columns={0: t("predict.probability")}).round(3),
+                         width="stretch")

@@ -1,0 +1,127 @@
+"""What a Japanese analyst saw go wrong after training (issue 19): the user's own labels and values everywhere.
+
+Each test here failed before its fix: yes/no targets came back as 0.0/1.0, the predictions file rewrote the
+user's columns (はい -> True, 4 -> 4.0) and named its new columns in English, and 'most confident wrong'
+listed right answers for a boolean target.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import fresh_python
+from workbench.experiments import evaluation_frame, record_of
+from workbench.explain import rows_worth_a_look
+from workbench.export import about_dataset, build_bundle
+from workbench.io import read_table
+from workbench.modelfile import dump_pipeline
+from workbench.predict import Predictor, added_columns
+from workbench.recipe import Recipe
+from workbench.training import Settings, Split, class_labels, train_experiment
+
+
+def _sales(rows: int = 120) -> bytes:
+    """A Shift-JIS sales file: a はい/いいえ target, a yes/no feature, an integer column with gaps."""
+    rng = np.random.default_rng(0)
+    amount = rng.integers(1, 20, rows)
+    lines = ["顧客番号,数量,会員,地域,リピート"]
+    for i, a in enumerate(amount):
+        quantity = "" if i % 9 == 4 else str(a)
+        member = "○" if i % 3 else "×"
+        repeat = "はい" if a + rng.normal(0, 3) > 10 else "いいえ"
+        lines.append(f"C{i:04d},{quantity},{member},{'東京大阪名古屋'[i % 3 * 2:i % 3 * 2 + 2]},{repeat}")
+    return ("\n".join(lines) + "\n").encode("cp932")
+
+
+def _trained(data: bytes, target: str = "リピート"):
+    frame, _ = read_table(data, "売上.csv")
+    return frame, train_experiment(frame, Recipe(), Settings(target, "binary", "logistic_regression",
+                                                             split=Split(folds=3)))
+
+
+def test_yes_no_words_stay_as_written_and_are_the_classes():
+    frame, report = read_table(_sales(), "売上.csv")
+    assert report.column_kinds["リピート"] == "boolean" and report.column_kinds["会員"] == "boolean"
+    assert set(frame["リピート"]) == {"はい", "いいえ"} and set(frame["会員"]) == {"○", "×"}
+    _, experiment = _trained(_sales())
+    assert experiment.classes == ["いいえ", "はい"]
+    assert set(map(str, experiment.predictions)) <= {"はい", "いいえ"}
+
+
+@pytest.mark.parametrize("values, expected", [
+    (pd.array([True, False, True, False] * 15, dtype="boolean"), {False, True}),   # Excel or parquet booleans
+    (pd.Series([1.0, 2.0, 4.0] * 20), {1, 2, 4}),                                   # integer codes read as floats
+    (pd.array([1, 2, 4] * 20, dtype="Int64"), {1, 2, 4}),
+])
+def test_boolean_and_integer_coded_targets_keep_their_values_as_classes(values, expected):
+    frame = pd.DataFrame({"x": np.arange(60.0), "y": values})
+    task = "binary" if len(expected) == 2 else "multiclass"
+    experiment = train_experiment(frame, Recipe(), Settings("y", task, "logistic_regression", split=Split(folds=3)))
+    stored = record_of(experiment)["classes"]
+    assert stored == sorted(expected) and [type(c) for c in stored] == [type(c) for c in sorted(expected)]
+    assert {str(c) for c in experiment.classes} == {str(c) for c in expected}  # not 0.0/1.0 or 4.0
+
+
+def test_class_labels_leaves_text_and_real_numbers_alone():
+    text = pd.Series(["a", "b"])
+    assert class_labels(text) is text
+    assert class_labels(pd.Series([0.5, 1.0])).dtype == float
+
+
+@pytest.mark.parametrize("lang, prediction, probability", [("ja", "予測", "確率_はい"),
+                                                           ("en", "prediction", "probability_はい")])
+def test_predictions_keep_the_users_values_and_name_added_columns_in_the_users_language(lang, prediction,
+                                                                                      probability):
+    frame, experiment = _trained(_sales())
+    uploaded = frame.drop(columns=["リピート"]).head(12)
+    out, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(uploaded, lang)
+    answer, shares = added_columns(out, uploaded)
+    assert answer == prediction and probability in shares
+    assert set(out[answer]) <= {"はい", "いいえ"}
+    text = out.to_csv(index=False)
+    assert "4.0" not in text and ",○," in text and "True" not in text
+    assert out["数量"].isna().sum() == uploaded["数量"].isna().sum()  # the gaps stay gaps
+
+
+def test_an_added_column_never_overwrites_one_of_the_users():
+    frame, experiment = _trained(_sales())
+    uploaded = frame.drop(columns=["リピート"]).head(5).assign(予測="mine")
+    out, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(uploaded, "ja")
+    assert out["予測"].tolist() == ["mine"] * 5 and added_columns(out, uploaded)[0] == "予測_2"
+
+
+def test_the_bundle_writes_japanese_column_names_and_warnings_with_the_users_values(tmp_path):
+    data = _sales()
+    frame, experiment = _trained(data)
+    bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
+                          about_dataset("売上", "売上.csv", frame), frame, "ja")
+    zipfile.ZipFile(io.BytesIO(bundle)).extractall(tmp_path)
+    lines = [",".join(line.split(",")[:3]) for line in data.decode("cp932").splitlines()[:11]]  # no 地域
+    (tmp_path / "new.csv").write_bytes(("\n".join(lines) + "\n").encode("cp932"))
+    run = fresh_python(["predict.py", "new.csv", "out.csv"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "地域" in run.stderr and "欠損" in run.stderr  # the missing column, said in Japanese
+    out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(out.columns) == ["顧客番号", "数量", "会員", "予測", "確率_いいえ", "確率_はい"]
+    assert set(out["予測"]) <= {"はい", "いいえ"} and set(out["会員"]) == {"○", "×"}
+    assert [line.split(",")[1] for line in lines[1:]] == out["数量"].tolist()  # 4 stays 4, a gap stays empty
+
+
+def test_most_confident_wrong_lists_only_wrong_rows_for_a_boolean_target():
+    frame = pd.DataFrame({"x": np.r_[np.zeros(30), np.ones(30)], "noise": np.arange(60.0) % 7,
+                          "y": pd.array([False] * 27 + [True] * 3 + [True] * 27 + [False] * 3, dtype="boolean")})
+    experiment = train_experiment(frame, Recipe(), Settings("y", "binary", "logistic_regression",
+                                                            split=Split(folds=3, test_size=0.5)))
+    evaluation = evaluation_frame(experiment)
+    listed = rows_worth_a_look(evaluation, "binary", 0.5, "wrong")
+    truly_wrong = {r for r, a, p in zip(evaluation["row"], evaluation["actual"], evaluation["predicted"]) if a != p}
+    assert truly_wrong and set(listed["row"]) == truly_wrong
+    # an evaluation stored before the fix: actual as the text 'True', predicted as 1.0
+    old = evaluation.assign(actual=evaluation["actual"].astype(str),
+                            predicted=evaluation["predicted"].astype(float))
+    assert set(rows_worth_a_look(old, "binary", 0.5, "wrong")["row"]) == truly_wrong
