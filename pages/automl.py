@@ -5,11 +5,11 @@ import streamlit as st
 from workbench import ui
 from workbench.i18n import t
 from workbench.ui import automl as automl_ui
-from workbench.ui.data import load_frame
+from workbench.ui import clean as clean_ui
 
 ctx = ui.page_setup("page.automl.title")
 with ui.guard():
     dataset = ui.require_dataset(ctx)
     st.caption(t("automl.intro"))
-    automl_ui.form(ctx, dataset, load_frame(str(ctx.store.home), dataset.id))
+    automl_ui.form(ctx, dataset, clean_ui.modelling_frame(ctx, dataset))
     automl_ui.live(ctx)

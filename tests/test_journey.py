@@ -125,3 +125,16 @@ def test_most_confident_wrong_lists_only_wrong_rows_for_a_boolean_target():
     old = evaluation.assign(actual=evaluation["actual"].astype(str),
                             predicted=evaluation["predicted"].astype(float))
     assert set(rows_worth_a_look(old, "binary", 0.5, "wrong")["row"]) == truly_wrong
+
+
+def test_the_model_reads_what_the_recipe_keeps_and_what_its_steps_read_before_a_drop():
+    from workbench import steps as S
+
+    recipe = (Recipe().add(S.FilterRows("id", "present")).add(S.Formula("a", "add", "b", "sum"))
+              .add(S.DropColumns(["a", "id", "leak"])))
+    # 'a' feeds the formula; 'id' only chooses training rows, which new rows never need
+    assert recipe.inputs(["id", "a", "b", "leak", "y"]) == ["a", "b", "y"]
+    frame = pd.DataFrame({"id": range(60), "a": np.arange(60.0) % 5, "b": np.arange(60.0) % 3,
+                          "leak": [0, 1] * 30, "y": ["n", "y"] * 30})
+    experiment = train_experiment(frame, recipe, Settings("y", "binary", "logistic_regression", split=Split(folds=3)))
+    assert experiment.features == ["a", "b"] and list(experiment.schema) == ["a", "b"]

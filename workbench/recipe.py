@@ -212,6 +212,23 @@ class Recipe:
         """Index labels of the training rows that the row steps keep (column steps applied before them)."""
         return self.apply(df).index
 
+    def inputs(self, columns: Any) -> list[str]:
+        """The `columns` of a table (in its order) that the model sees through the recipe: a column a drop
+        step removes is left out, unless a column step reads it first (a formula, a rename). Everything after
+        Clean (the target list, leakage checks, the columns a new file needs, importance, the what-if form)
+        works on these."""
+        dropped: set[str] = set()
+        read: set[str] = set()
+        for step in self.active:
+            if step.sort == ROW:
+                continue
+            (dropped if step.kind == "drop_columns" else read).update(step.columns_used())
+        return [c for c in columns if c not in dropped or c in read]
+
+    def modelling_table(self, df: pd.DataFrame) -> pd.DataFrame:
+        """`df` with only the columns the recipe lets through (see inputs)."""
+        return df[self.inputs(df.columns)]
+
     def to_sklearn(self) -> Pipeline:
         """The column and learned steps as one Pipeline from raw columns to the cleaned frame."""
         steps = [(f"{i}_{s.kind}", s.transformer()) for i, s in enumerate(self.active) if s.sort != ROW]

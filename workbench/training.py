@@ -222,7 +222,9 @@ def _training_rows(df: pd.DataFrame, recipe: Recipe, settings: Settings) -> tupl
     train = train.loc[recipe.training_rows(train)]
     if settings.task in CLASSIFICATION and train[settings.target].nunique() < 2:
         raise UserError("target.one_class", column=settings.target, value=str(train[settings.target].iloc[0]))
-    return train, data.loc[test_index]
+    # the model sees the table as the recipe leaves it: a dropped column is no input (nor asked of new rows)
+    columns = [c for c in recipe.inputs(data.columns) if c != settings.target] + [settings.target]
+    return train[columns], data.loc[test_index, columns]
 
 
 def class_labels(y: pd.Series) -> pd.Series:

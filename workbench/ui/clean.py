@@ -26,6 +26,12 @@ def current_recipe(ctx: PageContext) -> Recipe:
     return Recipe.saved(text)
 
 
+def modelling_frame(ctx: PageContext, dataset: Dataset) -> pd.DataFrame:
+    """The dataset's columns as the model sees them through the project's recipe (dropped ones left out):
+    what the Model, AutoML and Text pages offer as target and check for leakage."""
+    return current_recipe(ctx).modelling_table(load_frame(str(ctx.store.home), dataset.id))
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def cleaned_frame(home: str, dataset_id: str, recipe_json: str) -> pd.DataFrame:
     """The dataset after the recipe, cached by dataset id and recipe."""
