@@ -56,7 +56,7 @@ def test_shift_jis_upload_language_switch_and_refresh(app_url, browser):
     expect(_title(page)).to_have_text("Data")
     page.locator("input[type=file]").set_input_files(str(SAMPLES / "tips_ja_cp932.csv"))
     expect(page.get_by_text("cp932").first).to_be_visible()
-    expect(page.get_by_text("'喫煙': yes/no values read as booleans")).to_be_visible()
+    expect(page.get_by_text("'喫煙': a yes/no column; its words are kept as written")).to_be_visible()
     page.get_by_role("button", name="Save to project").click()
     expect(page.get_by_text("Saved 'tips_ja_cp932.csv' (244 rows)")).to_be_visible()
     expect(page.get_by_text("Dataset: tips_ja_cp932.csv")).to_be_visible()

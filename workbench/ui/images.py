@@ -58,7 +58,7 @@ def form(ctx: PageContext) -> None:
                              help=t("images.rotation_help"))
         zoom = st.slider(t("images.zoom"), 0.0, 0.3, 0.1, 0.05, key="images_zoom", help=t("images.zoom_help"))
     device_caption()
-    busy = another_job_running(ctx)
+    busy = another_job_running(ctx, ("images",))
     if st.button(t("images.train"), type="primary", disabled=busy, key="images_train", icon=":material/play_arrow:"):
         settings = ImageSettings(source, int(size), preset, flip, float(rotation), float(zoom),
                                  None if epochs is None else int(epochs))

@@ -134,12 +134,13 @@ def device_caption() -> None:
     st.caption(say("deep.gpu", names=", ".join(found)) if found else t("deep.cpu"), help=t("deep.device_help"))
 
 
-def another_job_running(ctx: PageContext) -> bool:
-    """Whether one of the project's jobs is queued or running (they run one at a time); if so, says so."""
-    running = bool(jobs.active_jobs(ctx.store, ctx.project.id))
-    if running:
-        st.caption(t("automl.busy"))
-    return running
+def another_job_running(ctx: PageContext, here: tuple[str, ...] = ()) -> bool:
+    """Whether one of the project's jobs is queued or running (they run one at a time); if so, says so: as the
+    job shown above when it is of this page's kinds `here`, else as a job of another page."""
+    active = jobs.active_jobs(ctx.store, ctx.project.id)
+    if active:
+        st.caption(t("job.busy_here" if active[0]["kind"] in here else "job.busy_other"))
+    return bool(active)
 
 
 TRAINING_KINDS = ("train", "tune", "suggest", "learning", "explain", "automl")

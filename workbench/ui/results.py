@@ -24,6 +24,11 @@ def _label(e: StoredExperiment) -> str:
            f"{e.created_at[:16].replace('T', ' ')}"
 
 
+def _short(e: StoredExperiment) -> str:
+    """A column heading that fits: the model's name and when it was trained."""
+    return f"{t('model.' + e.record['settings']['model_id'])} · {e.created_at[5:16].replace('T', ' ')}"
+
+
 def board_view(experiments: list[StoredExperiment]) -> None:
     """The leaderboard, best first, with the baseline's score beside each model."""
     board = leaderboard(experiments)
@@ -90,7 +95,9 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
     matrix = ev.confusion(y, predicted, classes, normalise=normalised)
     a, b = st.columns(2)
     a.plotly_chart(charts.confusion_heatmap(matrix, normalised), width="stretch", key="confusion")
-    b.dataframe(ev.class_report(y, predicted, classes).round(3), width="stretch")
+    report = ev.class_report(y, predicted, classes).round(3)
+    report.columns = [t(f"results.report.{c}") for c in report.columns]
+    b.dataframe(report.rename_axis(t("results.report.class")), width="stretch")
     curves = ev.curves(y, proba, classes)
     for column, kind in zip(st.columns(3), ("roc", "pr", "calibration")):
         column.plotly_chart(charts.curve(curves[kind], kind), width="stretch", key=f"curve_{kind}")
@@ -117,7 +124,9 @@ def compare(experiments: list[StoredExperiment], first: StoredExperiment) -> Non
     labels = {e.id: _label(e) for e in others}
     second = next(e for e in others if e.id == st.selectbox(t("results.compare_with"), list(labels),
                                                             format_func=labels.get, key="compare"))
-    names = (_label(first), _label(second))
+    names = (_short(first), _short(second))
+    if names[0] == names[1]:
+        names = (f"{names[0]} A", f"{names[1]} B")
     st.dataframe(_metric_table({names[0]: first.record["metrics"], names[1]: second.record["metrics"]}),
                  width="stretch")
     st.plotly_chart(charts.cv_scores({names[0]: first.record["cv_scores"], names[1]: second.record["cv_scores"]},

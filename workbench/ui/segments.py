@@ -41,7 +41,7 @@ def _columns(raw: pd.DataFrame, key: str) -> list[str]:
 def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     jobs_panel(ctx, KINDS, results_link=False)
     columns = _columns(raw, "cl_columns")
-    busy = another_job_running(ctx)
+    busy = another_job_running(ctx, ("choose_k", "cluster", "anomaly"))
     c1, c2 = st.columns([1, 2])
     algorithm = c1.radio(t("cluster.algorithm"), cl.ALGORITHMS, format_func=lambda a: t(cl.ALGORITHM_KEYS[a]),
                          key="cl_algorithm")
@@ -156,7 +156,7 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                         key="an_detector", help=t("anomaly.detector_help"))
     neighbours = int(c2.number_input(t("anomaly.neighbours"), 2, 200, 20, key="an_neighbours",
                                      disabled=detector != "lof"))
-    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=another_job_running(ctx) or not columns,
+    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=another_job_running(ctx, ("choose_k", "cluster", "anomaly")) or not columns,
                  icon=":material/troubleshoot:"):
         start(ctx.store, ctx.project.id, "anomaly", dataset_id=dataset.id,
               settings=cl.AnomalySettings(detector, columns, neighbours).to_dict())
