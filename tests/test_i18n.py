@@ -95,3 +95,24 @@ def test_a_live_panel_draws_in_the_pages_language_on_its_own_reruns(monkeypatch)
     set_language("en")
     contextvars.Context().run(panel)  # as Streamlit reruns the fragment: a context of its own
     assert seen == [t("job.cancel", lang="ja")] and seen[0] != t("job.cancel", lang="en")
+
+
+@pytest.mark.parametrize("value, shown", [
+    (29840.0, "29,840"), (-1234567.891, "-1,234,568"), (0.123456, "0.1235"), (12.3456, "12.35"), (0, "0"),
+    (0.00001234, "1.234e-05"), (float("nan"), "—"), (3, "3"), ("n/a", "n/a"),
+])
+def test_numbers_are_shown_as_people_write_them_not_in_exponent_form(value, shown):
+    from workbench.i18n import readable
+
+    assert readable(value) == shown
+
+
+def test_the_profile_summarises_money_with_thousands_separators():
+    import pandas as pd
+
+    from workbench.profile import profile_dataset
+    from workbench.ui.data import _column_table
+
+    table = _column_table(profile_dataset(pd.DataFrame({"売上": [29840.0, 31250.0, 45000.5, 12000.0]})))
+    summary = table.iloc[0, -1]
+    assert "min 12,000" in summary and "max 45,000" in summary and "e+0" not in summary

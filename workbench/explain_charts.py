@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from workbench.charts import COLOUR, _finish
 from workbench.explain import Explanation
-from workbench.i18n import t
+from workbench.i18n import readable, t
 from workbench.stats import is_number
 
 UNIT_KEYS = {"log_odds": "explain.unit.log_odds", "probability": "explain.unit.probability",
@@ -94,8 +94,8 @@ def waterfall(explanation: Explanation, row: int = 0, k: int = 0, top: int = 12)
         orientation="h", y=[t("explain.base_value")] + labels[::-1] + [t("explain.output")],
         x=[base] + steps[::-1] + [0.0], measure=["absolute"] + ["relative"] * len(steps) + ["total"],
         increasing=dict(marker_color=UP), decreasing=dict(marker_color=DOWN),
-        totals=dict(marker_color=COLOUR), text=[f"{base:.3g}"] + [f"{s:+.3g}" for s in steps[::-1]] +
-        [f"{float(explanation.output[k][row]):.3g}"], textposition="outside"))
+        totals=dict(marker_color=COLOUR), text=[readable(base, 3)] + [("+" if s >= 0 else "") + readable(s, 3) for s in steps[::-1]] +
+        [readable(float(explanation.output[k][row]), 3)], textposition="outside"))
     fig.update_xaxes(title=t(UNIT_KEYS[explanation.unit]))
     return _finish(fig, t("explain.chart.waterfall", output=explanation.outputs[k]), False,
                    height=max(350, 30 * len(labels) + 160))

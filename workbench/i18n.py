@@ -73,3 +73,21 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 def escape_md(value: Any) -> str:
     """Escape text from user data (column names, cell values) before it reaches Markdown."""
     return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
+def readable(value: Any, digits: int = 4) -> str:
+    """A number as people write it: 29,840 (not 2.984e+04) from 1,000 up, `digits` significant digits below
+    (0.1235, 12.35), an exponent only for the very small or very large; the sign kept; not a number as '—'."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "—"
+    size = abs(number)
+    if 1000 <= size < 1e15:
+        return f"{number:,.0f}"
+    if size == 0 or 1e-4 <= size < 1000:
+        return f"{number:.{digits}g}"
+    return f"{number:.{digits - 1}e}"
+

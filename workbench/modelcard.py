@@ -9,7 +9,7 @@ from typing import Any, Callable
 from workbench.clustering import ALGORITHM_KEYS, DIFFERENCE_KEYS, SCORE_KEYS
 from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS
 from workbench.forecast import MODEL_KEYS
-from workbench.i18n import t
+from workbench.i18n import readable, t
 from workbench.recipe import Recipe
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -23,7 +23,7 @@ def escape_md(value: Any) -> str:
 def _number(value: Any) -> str:
     if value is None:
         return "—"
-    return f"{value:.4g}" if isinstance(value, float) else escape_md(value)
+    return readable(value) if isinstance(value, float) else escape_md(value)
 
 
 def model_card(record: dict[str, Any], about: dict[str, Any], onnx: dict[str, Any] | None,
@@ -129,8 +129,8 @@ def describe_difference(d: dict[str, Any], lang: str | None = None) -> str:
     """One way a cluster differs from all rows, in words (from clustering.profiles)."""
     column = escape_md(d["column"])
     if d["kind"] == "number":
-        return t(DIFFERENCE_KEYS[d["direction"]], lang=lang, column=column, value=f"{d['cluster_value']:.4g}",
-                 overall=f"{d['overall_value']:.4g}")
+        return t(DIFFERENCE_KEYS[d["direction"]], lang=lang, column=column, value=readable(d["cluster_value"]),
+                 overall=readable(d["overall_value"]))
     return t("cluster.diff.more", lang=lang, column=column, level=escape_md(d["level"]),
              value=f"{d['cluster_value']:.0%}", overall=f"{d['overall_value']:.0%}")
 

@@ -94,6 +94,7 @@ def _figures(progress: dict, job: dict) -> None:
     board = pd.DataFrame(progress["leaderboard"])
     if board.empty:
         return
+    board = board.sort_values("score", ascending=spec in LOWER_IS_BETTER, kind="stable")  # best first
     left, right = st.columns(2)
     left.plotly_chart(charts.best_over_time([tuple(p) for p in progress["timeline"]], progress["elapsed"], label),
                       width="stretch", key="automl_curve")

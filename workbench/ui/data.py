@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench import charts
-from workbench.i18n import escape_md, t
+from workbench.i18n import escape_md, readable, t
 from workbench.io import ReadReport, read_table, to_csv_bytes
 from workbench.profile import DatasetProfile, profile_dataset
 from workbench.samples import SAMPLES, add_sample
@@ -223,7 +223,7 @@ def _column_table(profile: DatasetProfile) -> pd.DataFrame:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.4g}"
+    return readable(value)
 
 
 __all__ = ["dataset_view", "load_frame", "load_profile", "report_view", "sample_panel", "upload_panel",

@@ -16,6 +16,10 @@ from workbench.tasks import BINARY, REGRESSION
 from workbench.ui.core import PageContext, say
 
 
+REPORT_KEYS = {"precision": "results.report.precision", "recall": "results.report.recall",
+               "f1": "results.report.f1", "support": "results.report.support"}
+
+
 def _label(e: StoredExperiment) -> str:
     r = e.record
     score = r["metrics"].get(r["primary"])
@@ -96,7 +100,7 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
     a, b = st.columns(2)
     a.plotly_chart(charts.confusion_heatmap(matrix, normalised), width="stretch", key="confusion")
     report = ev.class_report(y, predicted, classes).round(3)
-    report.columns = [t(f"results.report.{c}") for c in report.columns]
+    report.columns = [t(REPORT_KEYS[c]) for c in report.columns]
     b.dataframe(report.rename_axis(t("results.report.class")), width="stretch")
     curves = ev.curves(y, proba, classes)
     for column, kind in zip(st.columns(3), ("roc", "pr", "calibration")):

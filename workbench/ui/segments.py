@@ -11,7 +11,7 @@ from workbench import analyses, analysis_charts
 from workbench import clustering as cl
 from workbench.experiments import start
 from workbench.export import about_dataset, build_cluster_bundle
-from workbench.i18n import t
+from workbench.i18n import readable, t
 from workbench.io import to_csv_bytes
 from workbench.modelcard import describe_difference
 from workbench.recipe import Recipe
@@ -184,7 +184,7 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
 
 def _unusual(u: dict) -> str:
     if u["kind"] == "number":
-        return t("anomaly.unusual_number", column=u["column"], value=f"{u['value']:.4g}", typical=f"{u['typical']:.4g}")
+        return t("anomaly.unusual_number", column=u["column"], value=readable(u["value"]), typical=readable(u["typical"]))
     return t("anomaly.unusual_category", column=u["column"], value=u["value"], share=f"{u['share']:.1%}")
 
 
