@@ -37,7 +37,7 @@ def feature_schema(X: pd.DataFrame) -> dict[str, dict[str, Any]]:
             schema[name] = {"kind": "number", "default": float(present.median()) if len(present) else 0.0,
                             "min": float(present.min()) if len(present) else 0.0,
                             "max": float(present.max()) if len(present) else 0.0,
-                            "integer": bool(pd.api.types.is_integer_dtype(col))}
+                            "integer": bool(pd.api.types.is_integer_dtype(col)) or whole_numbers(present)}
         else:
             counts = present.astype(str).value_counts()
             schema[name] = {"kind": "category", "default": counts.index[0] if len(counts) else "",
@@ -134,16 +134,19 @@ def _free(name: str, df: pd.DataFrame) -> str:
     return candidate
 
 
+def whole_numbers(values: pd.Series) -> bool:
+    """Every value is a whole number (an integer column with gaps is read as floats)."""
+    return bool(len(values)) and bool(((values == values.round()) & (values.abs() < 2 ** 53)).all())
+
+
 def as_uploaded(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of the rows with whole-number columns written as integers again: a column of integers with a
     gap is read as floats (4 would be written back as 4.0)."""
     out = df.copy()
     for name in out.columns:
         col = out[name]
-        if pd.api.types.is_float_dtype(col) and col.notna().any():
-            present = col.dropna()
-            if ((present == present.round()) & (present.abs() < 2 ** 53)).all():
-                out[name] = col.astype("Int64")
+        if pd.api.types.is_float_dtype(col) and whole_numbers(col.dropna()):
+            out[name] = col.astype("Int64")
     return out
 
 

@@ -42,7 +42,7 @@ from workbench.evaluation import (
     regression_metrics,
 )
 from workbench.models import CATALOGUE
-from workbench.predict import feature_schema
+from workbench.predict import feature_schema, whole_numbers
 from workbench.recipe import Recipe
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION, check_target
 from workbench.transformers import ModelReady
@@ -233,7 +233,7 @@ def class_labels(y: pd.Series) -> pd.Series:
     had gaps, as 0.0/1.0 or 4.0); text labels are kept as written."""
     if pd.api.types.is_bool_dtype(y):
         return y.astype(bool)
-    whole = pd.api.types.is_float_dtype(y) and bool(((y == y.round()) & (y.abs() < 2 ** 53)).all())
+    whole = pd.api.types.is_float_dtype(y) and whole_numbers(y)
     if whole or (pd.api.types.is_integer_dtype(y) and pd.api.types.is_extension_array_dtype(y)):
         return y.astype("int64")
     return y

@@ -297,20 +297,6 @@ def test_forecast_airline_passengers_with_a_year_and_a_month_column(app_url, bro
     page.close()
 
 
-def test_neural_network_trains_beside_a_default_and_shows_its_loss_curve(app_url, browser, sample_project):
-    project = sample_project("penguins")
-    page = _open(browser, f"{app_url}/model?project={project}", "Model")
-    _choose(page, "Models", "Neural network (Keras)")
-    expect(page.get_by_text(re.compile("Trains on the (CPU|GPU)"))).to_be_visible()
-    page.get_by_role("button", name="Train").click()
-    # two fits one after the other on 2 cores, TensorFlow imported in the job: minutes on a loaded CI machine
-    expect(page.get_by_text("See the results")).to_be_visible(timeout=300_000)
-    _see_results(page)  # the newest experiment, the network, is shown
-    expect(page.get_by_text(re.compile("kept the weights of epoch"))).to_be_visible()
-    expect(page.get_by_text("Loss per epoch").first).to_be_visible()
-    page.close()
-
-
 def test_classify_sms_messages_read_the_spam_words_and_try_a_sentence(app_url, browser, sample_project):
     project = sample_project("sms_spam")
     page = _open(browser, f"{app_url}/text?project={project}", "Text")
