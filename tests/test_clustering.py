@@ -131,7 +131,8 @@ def test_the_cluster_bundle_assigns_new_rows_in_a_fresh_python(penguins, tmp_pat
     penguins.drop(columns=["species"]).to_csv(tmp_path / "new.csv", index=False)
     done = fresh_python(["predict.py", "new.csv", "out.csv"], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (pd.read_csv(tmp_path / "out.csv")["cluster"].to_numpy() == found.labels).all()
+    # the added column is named in the bundle's language
+    assert (pd.read_csv(tmp_path / "out.csv")["クラスタ"].to_numpy() == found.labels).all()
 
 
 def test_cluster_column_becomes_a_new_dataset_and_the_original_stays(store, penguins):
