@@ -62,3 +62,13 @@ def test_predict_asks_only_for_the_columns_the_model_reads(workspace):
                                                       "text/csv")).run()
     _no_failure(at)
     assert not any("lacks" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_streamlits_own_widget_texts_read_in_the_pages_language(workspace):
+    """'Upload', '200MB per file' and 'Choose options' were English on the Japanese page."""
+    at = _run("pages/data.py", lang="ja")
+    _no_failure(at)
+    styles = " ".join(e.proto.body for e in at.get("html"))
+    assert '"アップロード"' in styles and "1 ファイル 200 MB まで" in styles
+    model = _run("pages/model.py", lang="ja")
+    assert {m.proto.placeholder for m in model.multiselect} == {"選んでください"}

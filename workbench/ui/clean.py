@@ -56,12 +56,13 @@ def _widget(param: Param, kind: str, frame: pd.DataFrame) -> Any:
         options = ([""] if param.optional else []) + columns
         return st.selectbox(label, options, key=key, format_func=lambda c: c or t("clean.none")) or ""
     if param.type == "columns":
-        return st.multiselect(label, columns, key=key, help=t("clean.all_if_empty") if kind == "drop_duplicates"
-                              else None)
+        return st.multiselect(label, columns, key=key, placeholder=t("widget.choose"),
+                              help=t("clean.all_if_empty") if kind == "drop_duplicates" else None)
     if param.type in ("choice", "multichoice"):
         name = lambda c: t(f"choice.{c}")  # noqa: E731
         if param.type == "multichoice":
-            return st.multiselect(label, list(param.choices), default=param.default, format_func=name, key=key)
+            return st.multiselect(label, list(param.choices), default=param.default, format_func=name, key=key,
+                                  placeholder=t("widget.choose"))
         return st.selectbox(label, list(param.choices), index=list(param.choices).index(param.default),
                             format_func=name, key=key)
     if param.type == "number":

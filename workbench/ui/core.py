@@ -125,7 +125,27 @@ def page_setup(title_key: str) -> PageContext:
     _sidebar(store, project)
     st.query_params.update({"project": project.id, "lang": lang})
     st.title(t(title_key))
+    _widget_texts()
     return PageContext(store, project, lang)
+
+
+def _css_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _widget_texts() -> None:
+    """Streamlit's file uploader writes 'Upload' and '200MB per file' in English whatever the page's language
+    (1.67 has no setting for it): the page's words are drawn over them. Multiselects get their placeholder
+    through `placeholder=t("widget.choose")`."""
+    limit = st.get_option("server.maxUploadSize")
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button p::after {{ content: {_css_text(t("widget.upload"))};
+  font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+  content: {_css_text(t("widget.upload_limit", mb=limit))}; font-size: 0.875rem; }}
+</style>""")
 
 
 def _open_project(store: Store, lang: str) -> Project:

@@ -53,13 +53,15 @@ def _scatter(df: pd.DataFrame) -> go.Figure:
 
 def _pairs(df: pd.DataFrame) -> go.Figure:
     numbers = _numeric(df)
-    chosen = st.multiselect(t("explore.columns"), numbers, default=numbers[:4], max_selections=6, key="ex_pairs")
+    chosen = st.multiselect(t("explore.columns"), numbers, default=numbers[:4], max_selections=6, key="ex_pairs",
+                            placeholder=t("widget.choose"))
     return charts.scatter_matrix(df, chosen or numbers[:4],
                                  _pick("explore.colour", list(df.columns), "ex_pairs_c", optional=True))
 
 
 def _correlation(df: pd.DataFrame) -> go.Figure:
-    chosen = st.multiselect(t("explore.columns"), list(df.columns), key="ex_corr", help=t("explore.corr_help"))
+    chosen = st.multiselect(t("explore.columns"), list(df.columns), key="ex_corr", help=t("explore.corr_help"),
+                            placeholder=t("widget.choose"))
     method = st.radio(t("explore.method"), list(charts.METHOD_KEYS), format_func=lambda m: t(charts.METHOD_KEYS[m]),
                       horizontal=True,
                       key="ex_corr_m")

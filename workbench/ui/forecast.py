@@ -54,7 +54,7 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     horizon = int(c3.number_input(t("forecast.horizon"), 1, 1000, 12, key="fc_horizon",
                                   help=t("forecast.horizon_help")))
     extra = [c for c in numbers if c not in (date, month, target, series)]
-    regressors = st.multiselect(t("forecast.regressors"), extra, key="fc_regressors",
+    regressors = st.multiselect(t("forecast.regressors"), extra, key="fc_regressors", placeholder=t("widget.choose"),
                                 help=t("forecast.regressors_help"))
     with st.expander(t("forecast.more")):
         d1, d2, d3, d4 = st.columns(4)

@@ -93,7 +93,8 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
         st.success(say("model.suggested", model=t(f"model.{proposal}"), metric=t(METRIC_KEYS[suggestion["metric"]]),
                        score=round(suggestion["scores"][proposal], 4)), icon=":material/lightbulb:")
     chosen = st.multiselect(t("model.models"), choices, default=[proposal], key=f"models_{task}_{proposal}",
-                            format_func=lambda m: t(f"model.{m}"), help=t("model.models_help"))
+                            placeholder=t("widget.choose"), format_func=lambda m: t(f"model.{m}"),
+                            help=t("model.models_help"))
     params: dict[str, Any] = {}
     if any(CATALOGUE[m].network for m in chosen):
         device_caption()

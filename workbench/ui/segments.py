@@ -32,7 +32,7 @@ def _numbers(raw: pd.DataFrame) -> list[str]:
 def _columns(raw: pd.DataFrame, key: str) -> list[str]:
     """The columns to use; numbers by default."""
     return st.multiselect(t("cluster.columns"), list(raw.columns), default=_numbers(raw)[:12], key=key,
-                          help=t("cluster.columns_help"))
+                          placeholder=t("widget.choose"), help=t("cluster.columns_help"))
 
 
 # ---------------------------------------------------------------- clusters
@@ -156,7 +156,8 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                         key="an_detector", help=t("anomaly.detector_help"))
     neighbours = int(c2.number_input(t("anomaly.neighbours"), 2, 200, 20, key="an_neighbours",
                                      disabled=detector != "lof"))
-    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=another_job_running(ctx, ("choose_k", "cluster", "anomaly")) or not columns,
+    busy = another_job_running(ctx, ("choose_k", "cluster", "anomaly"))
+    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=busy or not columns,
                  icon=":material/troubleshoot:"):
         start(ctx.store, ctx.project.id, "anomaly", dataset_id=dataset.id,
               settings=cl.AnomalySettings(detector, columns, neighbours).to_dict())
@@ -184,7 +185,8 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
 
 def _unusual(u: dict) -> str:
     if u["kind"] == "number":
-        return t("anomaly.unusual_number", column=u["column"], value=readable(u["value"]), typical=readable(u["typical"]))
+        return t("anomaly.unusual_number", column=u["column"], value=readable(u["value"]),
+                 typical=readable(u["typical"]))
     return t("anomaly.unusual_category", column=u["column"], value=u["value"], share=f"{u['share']:.1%}")
 
 
