@@ -247,8 +247,11 @@ def test_ensemble_members_are_named_in_the_users_language():
     set_language("ja")
     try:
         shown = _display_name("3×hist_gradient_boosting + StandardScaler → LogisticRegression + ridge", "ensemble")
-        assert shown == (f"3×{t('model.hist_gradient_boosting')} + StandardScaler → LogisticRegression + "
-                         f"{t('model.ridge')}")
+        tpot = t("automl.prepared_by", model=t("model.logistic_regression"), steps="StandardScaler")
+        assert shown == f"3×{t('model.hist_gradient_boosting')} + {tpot} + {t('model.ridge')}"
+        assert _display_name("PCA → RandomForestClassifier", "tpot") == t(
+            "automl.prepared_by", model=t("model.random_forest"), steps="PCA")
+        assert _display_name("GaussianNB", "tpot") == t("model.naive_bayes")
         assert t("model.ridge") != t("model.ridge", "en") and _display_name("ridge", "portfolio") == t("model.ridge")
     finally:
         set_language("en")

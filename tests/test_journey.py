@@ -138,3 +138,34 @@ def test_the_model_reads_what_the_recipe_keeps_and_what_its_steps_read_before_a_
                           "leak": [0, 1] * 30, "y": ["n", "y"] * 30})
     experiment = train_experiment(frame, recipe, Settings("y", "binary", "logistic_regression", split=Split(folds=3)))
     assert experiment.features == ["a", "b"] and list(experiment.schema) == ["a", "b"]
+
+
+def test_generated_code_shows_plain_values_not_numpy_reprs():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench.automl import pipeline_code
+
+    model = make_pipeline(StandardScaler(with_mean=np.True_),
+                          LogisticRegression(penalty=np.str_("l1"), C=np.float64(0.5), solver="liblinear"))
+    code = pipeline_code(model)
+    assert "penalty='l1'" in code and "C=0.5" in code and "np." not in code.split("model = ")[1]
+    namespace: dict = {}
+    exec(code, namespace)  # the code runs as shown
+    assert namespace["model"].get_params()["logisticregression__penalty"] == "l1"
+
+
+def test_automl_says_why_pipelines_failed():
+    """'Failed 17' was shown with no reason: TPOT's own marks (INVALID, TIMEOUT) are now counted by kind."""
+    import types
+
+    from workbench.automl import AutoMLSettings, Search
+
+    search = Search(pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]}), Recipe(), AutoMLSettings("y", "binary"))
+    population = pd.DataFrame({"roc_auc": ["INVALID", "TIMEOUT", "INVALID", 0.8],
+                               "Submitted Timestamp": [1.0, 2.0, 3.0, 4.0], "Completed Timestamp": [2.0, 3.0, 4.0, 5.0],
+                               "Individual": [None] * 4})
+    search._watch(types.SimpleNamespace(evaluated_individuals=population), final=True)
+    progress = search.progress()
+    assert progress.failures == 3 and progress.failure_reasons == {"error": 2, "timeout": 1}

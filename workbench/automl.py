@@ -124,6 +124,7 @@ class Progress:
     remaining: float = 0.0
     evaluated: int = 0
     failures: int = 0
+    failure_reasons: dict[str, int] = field(default_factory=dict)  # "error" / "timeout" -> pipelines
     best: float | None = None
     timeline: list[tuple[float, float]] = field(default_factory=list)  # (seconds, best score so far)
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
@@ -201,7 +202,24 @@ def pipeline_code(estimator: Any) -> str:
 
     collect(estimator)
     imports = sorted(f"from {module} import {name}" for name, module in classes.items())
-    return "\n".join(["import numpy as np", *imports, "", f"model = {estimator.__repr__(N_CHAR_MAX=10**6)}", ""])
+    shown = _plain_params(clone(estimator))
+    return "\n".join(["import numpy as np", *imports, "", f"model = {shown.__repr__(N_CHAR_MAX=10**6)}", ""])
+
+
+def _plain_params(estimator: Any) -> Any:
+    """The estimator with numpy scalars among its parameters made plain Python (TPOT proposes np.str_('l1'),
+    which the code would show as written)."""
+    for name, value in estimator.get_params(deep=False).items():
+        if isinstance(value, np.generic):
+            estimator.set_params(**{name: value.item()})
+        elif isinstance(value, BaseEstimator):
+            _plain_params(value)
+        elif isinstance(value, (list, tuple)):
+            for inner in value:
+                for part in (inner if isinstance(inner, tuple) else (inner,)):
+                    if isinstance(part, BaseEstimator):
+                        _plain_params(part)
+    return estimator
 
 
 # ---------------------------------------------------------------- out-of-fold predictions and ensembles
@@ -289,6 +307,7 @@ class Search:
         self.df, self.recipe, self.settings, self.client = df, recipe, settings, for_tpot(client)
         self.candidates: list[Candidate] = []
         self.failures = 0
+        self.failure_reasons: dict[str, int] = {}
         self.evaluated = 0
         self.timeline: list[tuple[float, float]] = []
         self._seen: set[Any] = set()
@@ -312,6 +331,11 @@ class Search:
     def _stop(self) -> bool:
         return self._cancel.is_set() or time.perf_counter() >= self.deadline
 
+    def _failed(self, reason: str) -> None:
+        """Count a pipeline that gave no score (under the lock), by why."""
+        self.failures += 1
+        self.failure_reasons[reason] = self.failure_reasons.get(reason, 0) + 1
+
     def _add(self, candidate: Candidate) -> None:
         with self._lock:
             best = self.best()
@@ -333,8 +357,8 @@ class Search:
             best = self.best()
             board = self.ranked()
             return Progress(now - self._start, max(0.0, self.deadline - now), len(self.candidates) + self.failures,
-                            self.failures, best.score if best else None, list(self.timeline),
-                            [c.row() for c in board[:50]])
+                            self.failures, dict(self.failure_reasons), best.score if best else None,
+                            list(self.timeline), [c.row() for c in board[:50]])
 
     def run(self) -> Candidate:
         """Portfolio, then TPOT until the deadline (minus a reserve for the ensemble and the final training) or a
@@ -381,7 +405,7 @@ class Search:
             score = float("nan")
         if not np.isfinite(score):
             with self._lock:
-                self.failures += 1
+                self._failed("error")
             return None
         return oof, score, time.perf_counter() - began
 
@@ -518,7 +542,8 @@ class Search:
         scores = pd.to_numeric(done[objective], errors="coerce")
         failed = ~np.isfinite(scores.to_numpy(dtype=float))
         with self._lock:
-            self.failures += int(failed.sum())
+            for value in done[objective][failed]:  # TPOT writes "TIMEOUT" or "INVALID" (the pipeline raised)
+                self._failed("timeout" if str(value).upper() == "TIMEOUT" else "error")
         for candidate in _tpot_rows(done[~failed], objective, cv_sign(self.settings.score_metric),
                                     self._start_wall):
             self._add(candidate)

@@ -7,6 +7,8 @@ hp.<name> and hp.<name>.help, model names under model.<id>.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -219,3 +221,22 @@ def i18n_keys() -> set[str]:
 
 
 __all__ = ["AUTOML", "CATALOGUE", "DEFAULT_MODEL", "HyperParam", "ModelSpec", "i18n_keys", "models_for"]
+
+
+@lru_cache(maxsize=1)
+def _ids_by_class() -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for spec in CATALOGUE.values():
+        if spec.network or spec.text or spec.baseline:
+            continue
+        for task in spec.tasks:
+            model = spec.estimator(task)
+            inner = model.get_params().get("estimator", model)  # a balanced wrapper names its model
+            ids.setdefault(type(model).__name__, spec.id)
+            ids.setdefault(type(inner).__name__, spec.id)
+    return ids
+
+
+def catalogue_id_of(class_name: str) -> str | None:
+    """The catalogue model a scikit-learn class is (RandomForestClassifier -> random_forest), or None."""
+    return _ids_by_class().get(class_name)

@@ -12,7 +12,7 @@ from workbench.automl import METRICS, PRESETS, AutoMLSettings
 from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS, PRIMARY
 from workbench.experiments import automl_progress, start
 from workbench.i18n import t
-from workbench.models import CATALOGUE
+from workbench.models import CATALOGUE, catalogue_id_of
 from workbench.store import Dataset
 from workbench.training import default_folds
 from workbench.ui.core import PageContext, live_fragment, say, say_note
@@ -89,7 +89,9 @@ def _figures(progress: dict, job: dict) -> None:
     c[0].metric(t("automl.elapsed"), f"{progress['elapsed']:.0f} s")
     c[1].metric(t("automl.remaining"), f"{progress['remaining']:.0f} s")
     c[2].metric(t("automl.evaluated"), progress["evaluated"])
-    c[3].metric(t("automl.failures"), progress["failures"])
+    reasons = progress.get("failure_reasons") or {}
+    c[3].metric(t("automl.failures"), progress["failures"],
+                help=t("automl.failures_help", errors=reasons.get("error", 0), timeouts=reasons.get("timeout", 0)))
     c[4].metric(t("automl.best"), "—" if progress["best"] is None else f"{progress['best']:.4f}")
     board = pd.DataFrame(progress["leaderboard"])
     if board.empty:
@@ -109,16 +111,22 @@ def _figures(progress: dict, job: dict) -> None:
 
 
 def _display_name(name: str, source: str) -> str:
-    """A pipeline's name with catalogue models in the user's language (an ensemble names its members, each with
-    its weight when above one: "3×hist_gradient_boosting + ridge")."""
+    """A pipeline's name in the user's language: catalogue models by their names, a TPOT pipeline by its model
+    (named so where the catalogue has it) after its preparation steps, an ensemble by its members, each with its
+    weight when above one ("3×hist_gradient_boosting + ridge")."""
     if source == "portfolio":
         return t(f"model.{name}")
+    if source == "tpot":
+        *steps, model = name.split(" → ")
+        known = catalogue_id_of(model)
+        shown = t(f"model.{known}") if known else model
+        return t("automl.prepared_by", model=shown, steps=", ".join(steps)) if steps else shown
     if source != "ensemble":
         return name
     members = []
     for member in name.split(" + "):
         weight, model = re.fullmatch(r"(?:(\d+)×)?(.*)", member).groups()
-        shown = t(f"model.{model}") if model in CATALOGUE else model
+        shown = t(f"model.{model}") if model in CATALOGUE else _display_name(model, "tpot")
         members.append(f"{weight}×{shown}" if weight else shown)
     return " + ".join(members)
 
