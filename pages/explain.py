@@ -9,5 +9,5 @@ ctx = ui.page_setup("page.explain.title")
 with ui.guard():
     experiments = ui.require_experiments(ctx)
     experiment = results_ui.pick(experiments)
-    model_ui.jobs_panel(ctx)
+    model_ui.jobs_panel(ctx, kinds=("explain",), results_link=False)  # other pages' jobs stay there
     explain_ui.explain_page(ctx, experiment)

@@ -27,6 +27,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from workbench.i18n import Note
+from workbench.stats import is_number
 from workbench.tasks import BINARY, REGRESSION
 
 TREE, LINEAR, PERMUTATION = "TreeExplainer", "LinearExplainer", "PermutationExplainer"
@@ -175,6 +177,23 @@ def rows_to_explain(pipeline: Pipeline) -> int:
     return AGNOSTIC_ROWS if explainer_kind(pipeline[-1]) == PERMUTATION else GLOBAL_ROWS
 
 
+def _in_chunks(values_of: Callable[[np.ndarray], Any], Z: np.ndarray,
+               report: Callable[[float], None] | None, parts: int = 10) -> Any:
+    """SHAP values of Z's rows in about `parts` chunks, saying the share done after each (a large forest takes
+    minutes); one call when nobody listens or the rows are few. Rows are the first axis (a list per class, as
+    older SHAP returned, is joined class by class)."""
+    if report is None or len(Z) < 2 * parts:
+        return values_of(Z)
+    size = -(-len(Z) // parts)
+    chunks = []
+    for start in range(0, len(Z), size):
+        chunks.append(values_of(Z[start:start + size]))
+        report(min(1.0, (start + size) / len(Z)))
+    if isinstance(chunks[0], list):
+        return [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+    return np.concatenate([np.asarray(c) for c in chunks], axis=0)
+
+
 def explain(pipeline: Pipeline, rows: pd.DataFrame, background: pd.DataFrame, task: str, classes: list[Any],
             exact: bool | None = None, report: Callable[[float], None] | None = None) -> Explanation:
     """Explain `rows` (raw columns, as uploaded). `background`: raw training rows for the linear and
@@ -194,7 +213,8 @@ def explain(pipeline: Pipeline, rows: pd.DataFrame, background: pd.DataFrame, ta
             explainer.shap_values(Z[:5], check_additivity=False)
             exact = (time.perf_counter() - start) / 5 * len(Z) <= EXACT_BUDGET_S
         approximate = exact is False
-        raw = explainer.shap_values(Z, approximate=approximate, check_additivity=False)
+        raw = _in_chunks(lambda part: explainer.shap_values(part, approximate=approximate, check_additivity=False),
+                         Z, report)
         base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
         proba_trees = task != REGRESSION and not hasattr(model, "decision_function")
         unit = TARGET if task == REGRESSION else (PROBABILITY if proba_trees else LOG_ODDS)
@@ -360,4 +380,52 @@ def rows_worth_a_look(evaluation: pd.DataFrame, task: str, threshold: float, sou
         top = np.sort(probabilities.to_numpy(), axis=1)
         margin = pd.Series(top[:, -1] - top[:, -2], index=evaluation.index)
     return evaluation.assign(score=margin).sort_values("score").head(count)
+
+
+def in_probability(explanation: Explanation) -> Explanation:
+    """A binary model's log-odds explanation in shares of probability: each row's contributions rescaled so that
+    they add up to its predicted probability minus the base probability (the usual approximation: the order and
+    signs are kept, the totals are exact). Any other explanation is returned as it is."""
+    from dataclasses import replace
+    from scipy.special import expit
+
+    e = explanation
+    if e.unit != LOG_ODDS or len(e.outputs) != 1:
+        return e
+    probability, base = expit(e.output), expit(e.base)
+    change = e.output - e.base[:, None]
+    # where the log-odds hardly move, the slope of the logistic curve at the base
+    ratio = np.where(np.abs(change) > 1e-9, (probability - base[:, None]) / np.where(change == 0, 1, change),
+                     (base * (1 - base))[:, None])
+    return replace(e, unit=PROBABILITY, values=e.values * ratio[:, :, None], base=base, output=probability)
+
+
+TREND_KEYS = {(True, False): "explain.reason.up", (False, False): "explain.reason.down",
+              (True, True): "explain.reason.up_value", (False, True): "explain.reason.down_value"}
+WEAK_TREND = 0.2  # |Spearman correlation| of a number with its SHAP values below which no direction is named
+
+
+def reasons(explanation: Explanation, k: int, target: str, count: int = 3) -> list[Note]:
+    """The top `count` columns for output k, each as a sentence a manager can read: the higher a number, the
+    more (or less) likely the class (or the larger the prediction); or which value of a category pushes most."""
+    e = explanation
+    regression = e.unit == TARGET
+    label = target if regression else str(e.outputs[k])
+    notes = []
+    for column in e.importance(k).head(count).index:
+        shap_values = pd.Series(e.values[k][:, e.columns.index(column)], index=e.rows.index)
+        raw = e.rows[column] if column in e.rows.columns else None
+        if raw is None or raw.notna().sum() < 3:
+            notes.append(Note("explain.reason.derived", {"column": column, "label": label}))
+        elif is_number(raw) and raw.nunique() > 2:
+            trend = raw.rank().corr(shap_values.rank())
+            if not np.isfinite(trend) or abs(trend) < WEAK_TREND:
+                notes.append(Note("explain.reason.mixed", {"column": column, "label": label}))
+            else:
+                notes.append(Note(TREND_KEYS[trend > 0, regression], {"column": column, "label": label}))
+        else:
+            means = shap_values.groupby(raw.astype(str)).mean()
+            notes.append(Note("explain.reason.level_value" if regression else "explain.reason.level",
+                              {"column": column, "value": str(means.idxmax()), "label": label}))
+    return notes
 

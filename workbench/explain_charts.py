@@ -18,6 +18,7 @@ UNIT_KEYS = {"log_odds": "explain.unit.log_odds", "probability": "explain.unit.p
              "target": "explain.unit.target"}
 TOP = 20
 UP, DOWN = "#D62728", "#1F77B4"
+CATEGORY_COLOURS = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#9D755D"]
 
 
 def shap_bar(explanation: Explanation, k: int = 0) -> go.Figure:
@@ -41,21 +42,30 @@ def _colour_scale(values: pd.Series) -> np.ndarray:
 
 
 def beeswarm(explanation: Explanation, k: int = 0) -> go.Figure:
-    """One dot per row and column: its SHAP value, coloured by the column's value (low blue, high red)."""
+    """One dot per row and column: its SHAP value, coloured by the column's value: numbers from low (blue) to high
+    (red); categories (and yes/no columns) each in a colour of their own, named on hover, never on a low-high
+    scale."""
     order = explanation.importance(k).head(TOP).index[::-1]
     rng = np.random.default_rng(0)
     fig = go.Figure()
+    raws = {c: explanation.rows[c] if c in explanation.rows.columns else pd.Series(np.nan, index=explanation.rows.index)
+            for c in order}
+    numeric = [c for c in order if is_number(raws[c]) and raws[c].nunique() > 2]
     for position, column in enumerate(order):
         j = explanation.columns.index(column)
         shap_values = explanation.values[k][:, j]
-        raw = explanation.rows[column] if column in explanation.rows.columns else pd.Series(
-            np.nan, index=explanation.rows.index)
+        raw = raws[column]
+        if column in numeric:
+            marker = dict(size=5, color=_colour_scale(raw), colorscale="RdBu_r", cmin=0, cmax=1,
+                          showscale=column == numeric[-1],
+                          colorbar=dict(title=t("explain.feature_value"), tickvals=[0, 1],
+                                        ticktext=[t("explain.low"), t("explain.high")]))
+        else:
+            codes = raw.astype(str).where(raw.notna()).astype("category").cat.codes.to_numpy()
+            marker = dict(size=5, color=[CATEGORY_COLOURS[c % len(CATEGORY_COLOURS)] if c >= 0 else "#BBBBBB"
+                                         for c in codes])
         fig.add_trace(go.Scattergl(
-            x=shap_values, y=position + rng.uniform(-0.3, 0.3, len(shap_values)), mode="markers",
-            marker=dict(size=5, color=_colour_scale(raw), colorscale="RdBu_r", cmin=0, cmax=1,
-                        showscale=position == len(order) - 1,
-                        colorbar=dict(title=t("explain.feature_value"), tickvals=[0, 1],
-                                      ticktext=[t("explain.low"), t("explain.high")])),
+            x=shap_values, y=position + rng.uniform(-0.3, 0.3, len(shap_values)), mode="markers", marker=marker,
             text=[f"{column} = {v}" for v in raw.astype(str)], hoverinfo="text+x", showlegend=False))
     fig.update_yaxes(tickvals=list(range(len(order))), ticktext=[str(c) for c in order])
     fig.update_xaxes(title=t("explain.shap_value", unit=t(UNIT_KEYS[explanation.unit])), zeroline=True)
@@ -94,8 +104,9 @@ def waterfall(explanation: Explanation, row: int = 0, k: int = 0, top: int = 12)
         orientation="h", y=[t("explain.base_value")] + labels[::-1] + [t("explain.output")],
         x=[base] + steps[::-1] + [0.0], measure=["absolute"] + ["relative"] * len(steps) + ["total"],
         increasing=dict(marker_color=UP), decreasing=dict(marker_color=DOWN),
-        totals=dict(marker_color=COLOUR), text=[readable(base, 3)] + [("+" if s >= 0 else "") + readable(s, 3) for s in steps[::-1]] +
-        [readable(float(explanation.output[k][row]), 3)], textposition="outside"))
+        totals=dict(marker_color=COLOUR), textposition="outside",
+        text=[readable(base, 3)] + [("+" if s >= 0 else "") + readable(s, 3) for s in steps[::-1]] +
+        [readable(float(explanation.output[k][row]), 3)]))
     fig.update_xaxes(title=t(UNIT_KEYS[explanation.unit]))
     return _finish(fig, t("explain.chart.waterfall", output=explanation.outputs[k]), False,
                    height=max(350, 30 * len(labels) + 160))

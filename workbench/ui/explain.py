@@ -16,7 +16,7 @@ from workbench.predict import Predictor, added_columns, prepare
 from workbench.stats import is_number
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
-from workbench.ui.core import PageContext, say
+from workbench.ui.core import PageContext, say, say_note
 from workbench.ui.predict import form_inputs, pipeline
 
 EXPLAINER_KEYS = {ex.TREE: "explain.explainer.tree", ex.LINEAR: "explain.explainer.linear",
@@ -49,6 +49,13 @@ def about(explanation: Explanation) -> None:
         st.caption(t("explain.approximate"))
     if explanation.derived:
         st.caption(say("explain.derived", columns=", ".join(explanation.derived)))
+
+
+def reasons_view(explanation: Explanation, k: int, target: str) -> None:
+    """The top reasons in plain words, for the class (or the target) looked at."""
+    label = target if explanation.unit == ex.TARGET else str(explanation.outputs[k])
+    lines = [f"- {say_note(note)}" for note in ex.reasons(explanation, k, target)]
+    st.markdown(f"**{say('explain.reasons', label=label)}**\n\n" + "\n".join(lines))
 
 
 def output_choice(explanation: Explanation) -> int:
@@ -112,9 +119,11 @@ def pick_row(ctx: PageContext, experiment: StoredExperiment, test: pd.DataFrame)
 
 
 def local_view(model, row: pd.DataFrame, background: pd.DataFrame, task: str,
-               classes: list, k: int, key: str) -> None:
-    """The row's waterfall beside its raw values (always exact SHAP)."""
+               classes: list, k: int, key: str, probability: bool = False) -> None:
+    """The row's waterfall beside its raw values (always exact SHAP), in probability when asked."""
     local = ex.explain(model, row, background, task, classes, exact=True)
+    if probability:
+        local = ex.in_probability(local)
     c1, c2 = st.columns([3, 2])
     c1.plotly_chart(charts.waterfall(local, 0, min(k, len(local.outputs) - 1)), width="stretch", key=key)
     c2.dataframe(row.T.rename(columns=lambda _: t("explain.value")).astype(str), width="stretch")
@@ -132,7 +141,8 @@ def pdp_view(model, X: pd.DataFrame, task: str, classes: list, k: int) -> None:
     st.plotly_chart(charts.partial_dependence(data, k), width="stretch", key="pdp")
 
 
-def what_if_view(experiment: StoredExperiment, model, background: pd.DataFrame, k: int) -> None:
+def what_if_view(experiment: StoredExperiment, model, background: pd.DataFrame, k: int,
+                 probability: bool = False) -> None:
     """Edit a row's values; the prediction and its waterfall follow."""
     r = experiment.record
     st.caption(t("explain.what_if_help"))
@@ -140,7 +150,8 @@ def what_if_view(experiment: StoredExperiment, model, background: pd.DataFrame, 
     predicted, _ = Predictor.from_record(model, r).predict(row)
     st.metric(t("predict.prediction"), str(predicted[added_columns(predicted, row)[0]].iloc[0]))
     prepared, _ = prepare(row, r["schema"])
-    local_view(model, prepared, background, r["settings"]["task"], r["classes"], k, "what_if_waterfall")
+    local_view(model, prepared, background, r["settings"]["task"], r["classes"], k, "what_if_waterfall",
+               probability)
 
 
 def fairness_view(experiment: StoredExperiment, test: pd.DataFrame, evaluation: pd.DataFrame) -> None:
@@ -189,8 +200,13 @@ def explain_page(ctx: PageContext, experiment: StoredExperiment) -> None:
     explanation, importance = stored
     r = experiment.record
     task, classes = r["settings"]["task"], r["classes"]
+    probability = explanation.unit == ex.LOG_ODDS and len(explanation.outputs) == 1 and st.toggle(
+        t("explain.in_probability"), value=True, key="explain_probability", help=t("explain.in_probability_help"))
+    if probability:
+        explanation = ex.in_probability(explanation)
     about(explanation)
     k = output_choice(explanation)
+    reasons_view(explanation, k, r["settings"]["target"])
     model = pipeline(ctx, experiment)
     test, train = test_and_training_rows(ctx.store, experiment)
     features = r["features"]
@@ -204,10 +220,10 @@ def explain_page(ctx: PageContext, experiment: StoredExperiment) -> None:
     with tabs[2]:
         row = pick_row(ctx, experiment, test[features])
         if row is not None:
-            local_view(model, row, background, task, classes, k, "row_waterfall")
+            local_view(model, row, background, task, classes, k, "row_waterfall", probability)
     with tabs[3]:
         pdp_view(model, test[features], task, classes, k)
     with tabs[4]:
-        what_if_view(experiment, model, background, k)
+        what_if_view(experiment, model, background, k, probability)
     with tabs[5]:
         fairness_view(experiment, test, ctx.store.experiment_evaluation(experiment.id))

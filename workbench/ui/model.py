@@ -144,7 +144,7 @@ def another_job_running(ctx: PageContext, here: tuple[str, ...] = ()) -> bool:
     return bool(active)
 
 
-TRAINING_KINDS = ("train", "tune", "suggest", "learning", "explain", "automl")
+TRAINING_KINDS = ("train", "tune", "suggest", "learning", "automl")
 
 
 def results_link_of(ctx: PageContext, job: dict) -> None:
@@ -169,6 +169,8 @@ def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, result
             if note and "model" in note.params:  # stored as an id; named in the reader's language
                 note.params["model"] = t(f"model.{note.params['model']}")
             text = f"{t(STATUS_KEYS[job['status']])} · {say_note(note) if note else ''}"
+            if job["status"] == "running":
+                text = f"{text} · {float(job['progress']):.0%}"
             with st.container(border=True):
                 if job["status"] in jobs.ACTIVE:
                     st.progress(float(job["progress"]), text=text)
