@@ -72,3 +72,17 @@ def test_streamlits_own_widget_texts_read_in_the_pages_language(workspace):
     assert '"アップロード"' in styles and "1 ファイル 200 MB まで" in styles
     model = _run("pages/model.py", lang="ja")
     assert {m.proto.placeholder for m in model.multiselect} == {"選んでください"}
+
+
+def test_a_suggestion_shows_every_model_it_compared_best_first():
+    from workbench.i18n import set_language
+    from workbench.ui.model import suggestion_table
+
+    set_language("ja")
+    try:
+        table = suggestion_table({"metric": "log_loss", "proposal": "ridge",
+                                  "scores": {"random_forest": 0.41, "logistic_regression": 0.38, "knn": None}})
+    finally:
+        set_language("en")
+    assert list(table.columns) == ["モデル", "対数損失"]
+    assert table.iloc[:, 1].tolist() == [0.38, 0.41]  # log-loss: lower first; a model without a score left out

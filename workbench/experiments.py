@@ -186,6 +186,7 @@ def suggest(store: Store, project_id: str, dataset_id: str, settings: Settings) 
     """Job work: compare every catalogue model by quick cross-validation on the training rows and propose one."""
 
     def work(ctx: JobContext) -> dict:
+        ctx.report(0.0, "job.preparing")
         frame, recipe, _ = _inputs(store, project_id, dataset_id)
         best, scores = propose_model(frame, recipe, settings,
                                      report=lambda share, model: ctx.report(share, "job.screening", model=model))

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench import charts, jobs
-from workbench.evaluation import METRIC_KEYS
+from workbench.evaluation import LOWER_IS_BETTER, METRIC_KEYS
 from workbench.experiments import latest_suggestion, restart, start
 from workbench.i18n import t
 from workbench.models import CATALOGUE, DEFAULT_MODEL, HyperParam, models_for
@@ -92,6 +92,8 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
     if suggestion:
         st.success(say("model.suggested", model=t(f"model.{proposal}"), metric=t(METRIC_KEYS[suggestion["metric"]]),
                        score=round(suggestion["scores"][proposal], 4)), icon=":material/lightbulb:")
+        with st.expander(t("model.suggested_all")):
+            st.dataframe(suggestion_table(suggestion), hide_index=True, width="stretch")
     chosen = st.multiselect(t("model.models"), choices, default=[proposal], key=f"models_{task}_{proposal}",
                             placeholder=t("widget.choose"), format_func=lambda m: t(f"model.{m}"),
                             help=t("model.models_help"))
@@ -133,6 +135,15 @@ def device_caption() -> None:
     """Say where a network will train: the GPU TensorFlow found, or the CPU."""
     found = _devices()
     st.caption(say("deep.gpu", names=", ".join(found)) if found else t("deep.cpu"), help=t("deep.device_help"))
+
+
+def suggestion_table(suggestion: dict) -> pd.DataFrame:
+    """Every model the suggestion compared, best first, by its cross-validated score."""
+    metric = suggestion["metric"]
+    scores = pd.Series(suggestion["scores"], dtype=float).dropna()
+    scores = scores.sort_values(ascending=metric in LOWER_IS_BETTER)
+    return pd.DataFrame({t("results.col.model"): [t(f"model.{m}") for m in scores.index],
+                         t(METRIC_KEYS[metric]): scores.round(4).to_numpy()})
 
 
 def another_job_running(ctx: PageContext, here: tuple[str, ...] = ()) -> bool:
