@@ -86,3 +86,35 @@ def test_a_suggestion_shows_every_model_it_compared_best_first():
         set_language("en")
     assert list(table.columns) == ["モデル", "対数損失"]
     assert table.iloc[:, 1].tolist() == [0.38, 0.41]  # log-loss: lower first; a model without a score left out
+
+
+def test_first_charts_open_on_a_column_worth_plotting_and_the_likely_target(workspace):
+    """The profile opened on the ID column, Explore on a histogram of dates, 'target vs feature' on a random
+    column."""
+    import numpy as np
+
+    from workbench.charts import discrete, histogram, worth_plotting
+
+    frame = pd.DataFrame({"顧客ID": [f"C{i:03d}" for i in range(40)],
+                          "日付": pd.date_range("2024-01-01", periods=40),
+                          "数量": np.arange(40) % 7, "flag": [0, 1] * 20, "購入": ["はい", "いいえ"] * 20})
+    assert worth_plotting(frame) == 2
+    assert discrete(frame["flag"]) and not discrete(frame["数量"].astype(float) / 3)
+    figure = histogram(frame.head(5), "数量")
+    assert figure.layout.yaxis.dtick == 1  # counts of 1 or 2: no 0.5 ticks
+
+    data = frame.to_csv(index=False).encode()
+    store = Store(workspace)
+    project = store.create_project("charts")
+    from workbench.io import read_table
+
+    loaded, report = read_table(data, "s.csv")
+    store.add_dataset(project.id, "s.csv", data, "s.csv", loaded, report)
+    at = _run("pages/data.py", project=project.id)
+    _no_failure(at)
+    assert at.selectbox(key="profile_column").value == "数量"
+    at = _run("pages/explore.py", project=project.id)
+    assert at.selectbox(key="ex_hist_x").value == "数量"
+    at.radio(key="ex_kind").set_value("target").run()
+    _no_failure(at)
+    assert at.selectbox(key="ex_tgt_t").value == "購入"

@@ -58,13 +58,35 @@ def histogram(df: pd.DataFrame, x: str, color: str | None = None, bins: int = 40
         (str(level), numeric[_labels(df.loc[numeric.index, color]) == level])
         for level in _labels(df.loc[numeric.index, color]).value_counts().index[:TOP_CATEGORIES]]
     fig = go.Figure()
+    most = 0
     for name, part in groups:
         counts, _ = np.histogram(part, bins=edges)
+        most = max(most, int(counts.max()) if len(counts) else 0)
         fig.add_trace(go.Bar(x=centres, y=counts, name=name or x, width=np.diff(edges) if name is None else None,
                              marker_color=COLOUR if name is None else None, opacity=1 if name is None else 0.7))
     fig.update_layout(barmode="overlay" if color else "relative", bargap=0.02, xaxis_title=x,
                       yaxis_title=t("chart.count"), showlegend=bool(color))
+    fig.update_yaxes(tickformat=",d", dtick=1 if most <= 10 else None)  # counts are whole: no 0.5 ticks
     return _finish(fig, t("chart.histogram", column=x), False)
+
+
+def discrete(values: pd.Series, levels: int = 10) -> bool:
+    """A column to colour by category: text, yes/no, or a few whole numbers (0/1 flags, codes 1-5)."""
+    if not is_number(values):
+        return True
+    present = values.dropna()
+    return present.nunique() <= levels and bool((present == present.round()).all())
+
+
+def worth_plotting(df: pd.DataFrame) -> int:
+    """The position of the first column worth a first chart: a number or category that is not an ID, a date or
+    a free text; 0 when there is none."""
+    from workbench.coltypes import column_kind
+
+    for i, name in enumerate(df.columns):
+        if column_kind(df[name], str(name)) in ("integer", "float", "categorical", "boolean"):
+            return i
+    return 0
 
 
 def column_distribution(col: pd.Series, kind: str) -> go.Figure:
@@ -119,7 +141,7 @@ def scatter(df: pd.DataFrame, x: str, y: str, color: str | None = None, size: st
     cols = list(dict.fromkeys(c for c in (x, y, color, size) if c))
     frame, sampled = _sample(df[cols].dropna(subset=[x, y]))
     plot = frame.copy()
-    if color and not is_number(plot[color]):
+    if color and discrete(plot[color]):
         plot[color] = _labels(plot[color])
     if size:
         plot[size] = pd.to_numeric(plot[size], errors="coerce").fillna(0).clip(lower=0)

@@ -195,7 +195,7 @@ def dataset_view(ctx: PageContext, dataset: Dataset) -> None:
             st.markdown("\n".join(f"- {say_note(w)}" for w in profile.warnings))
     st.dataframe(_column_table(profile), hide_index=True, width="stretch")
     names = [c.name for c in profile.column_profiles]
-    column = st.selectbox(t("profile.chart_column"), names, key="profile_column")
+    column = st.selectbox(t("profile.chart_column"), names, key="profile_column", index=charts.worth_plotting(frame))
     kind = next(c.kind for c in profile.column_profiles if c.name == column)
     st.plotly_chart(charts.column_distribution(frame[column], kind), width="stretch")
     with st.expander(t("data.preview")):

@@ -11,6 +11,7 @@ import streamlit as st
 from workbench import charts
 from workbench.i18n import t
 from workbench.stats import is_number
+from workbench.tasks import propose_target
 
 CHARTS = ("histogram", "box", "violin", "scatter", "pairs", "correlation", "counts", "over_time", "target",
           "missing")
@@ -33,7 +34,7 @@ def _pick(label_key: str, options: list[str], key: str, optional: bool = False, 
 
 
 def _histogram(df: pd.DataFrame) -> go.Figure:
-    x = _pick("explore.x", list(df.columns), "ex_hist_x")
+    x = _pick("explore.x", list(df.columns), "ex_hist_x", index=charts.worth_plotting(df))
     return charts.histogram(df, x, _pick("explore.colour", list(df.columns), "ex_hist_c", optional=True))
 
 
@@ -84,7 +85,8 @@ def _over_time(df: pd.DataFrame) -> go.Figure:
 
 
 def _target(df: pd.DataFrame) -> go.Figure:
-    target = _pick("explore.target", list(df.columns), "ex_tgt_t", index=len(df.columns) - 1)
+    proposed = list(df.columns).index(propose_target(df)[0])
+    target = _pick("explore.target", list(df.columns), "ex_tgt_t", index=proposed)
     feature = _pick("explore.feature", [c for c in df.columns if c != target], "ex_tgt_f")
     return charts.target_view(df, target, feature)
 
