@@ -238,3 +238,19 @@ def test_tree_explanations_say_how_far_they_are_and_give_the_same_values():
     quiet = explain(experiment.pipeline, X, X, "binary", experiment.classes)
     assert len(shares) >= 5 and shares == sorted(shares) and shares[-1] == 1.0
     assert np.allclose(reported.values, quiet.values)
+
+
+def test_cluster_words_name_only_real_differences():
+    """A 1.4% gap was called 'lower' (低い): differences under 0.2 sd (or a 10-point lift) are not named."""
+    from workbench.clustering import profiles
+    from workbench.modelcard import describe_difference
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"price": np.r_[rng.normal(100, 10, 50), rng.normal(140, 10, 50)],
+                          "size": rng.normal(50, 10, 100)})  # the same in both clusters
+    frame.loc[:49, "size"] += 0.14  # a 1.4% gap
+    labels = np.r_[np.zeros(50, int), np.ones(50, int)]
+    found = profiles(frame, labels, ["price", "size"])
+    named = {d["column"] for p in found for d in p["differences"]}
+    assert named == {"price"}
+    assert "price" in describe_difference(found[0]["differences"][0], "ja")

@@ -227,10 +227,14 @@ def row_map(clustering: Clustering, frame: pd.DataFrame, method: str = "pca") ->
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "cluster": clustering.labels[rows], "row": rows})
 
 
+NOTABLE = 0.2  # strength from which a difference is named: 0.2 sd, or a 10-point lift of a category's share
+
+
 def profiles(frame: pd.DataFrame, labels: np.ndarray, columns: list[str], top: int = 3) -> list[dict[str, Any]]:
     """How each cluster differs from all rows, per original column: for numbers the cluster's mean against
     the overall mean (in standard deviations); for categories the level most over-represented in the
-    cluster (its share there against overall). Each cluster lists its `top` most distinctive columns."""
+    cluster (its share there against overall). Each cluster lists its `top` most distinctive columns, of those
+    at least NOTABLE apart (none: the cluster is like the whole table)."""
     out = []
     labels = np.asarray(labels)
     for cluster in sorted(np.unique(labels)):
@@ -260,8 +264,9 @@ def profiles(frame: pd.DataFrame, labels: np.ndarray, columns: list[str], top: i
                                     "strength": float(lift.iloc[0]) * 2,  # a 50-point lift weighs like 1 sd
                                     "direction": "more"})
         differences.sort(key=lambda d: -d["strength"])
+        notable = [d for d in differences if d["strength"] >= NOTABLE]  # a 1% gap is not "lower"
         out.append({"cluster": int(cluster), "rows": int(inside.sum()), "share": float(inside.mean()),
-                    "differences": differences[:top]})
+                    "differences": notable[:top]})
     return out
 
 

@@ -105,7 +105,8 @@ def cluster_card(result: dict[str, Any], about: dict[str, Any], versions: dict[s
         lines.append(f"| {tr(SCORE_KEYS[name][0])} | {_number(result['scores'][name])} |")
     lines += ["", f"## {tr('card.cluster_profiles')}", ""]
     for profile in result["profiles"]:
-        words = "; ".join(describe_difference(d, lang) for d in profile["differences"])
+        words = ("; ".join(describe_difference(d, lang) for d in profile["differences"])
+                 or tr("cluster.no_difference"))
         lines.append(f"- {tr('cluster.name', cluster=profile['cluster'])} ({profile['rows']}): {words}")
     lines += ["", f"## {tr('card.limits')}", "", f"- {tr('card.cluster_limit')}", f"- {tr('card.limit_unseen')}"]
     return "\n".join(lines + _provenance_lines(about, versions, tr)) + "\n"
