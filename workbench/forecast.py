@@ -125,6 +125,20 @@ def _years(values: pd.Series) -> bool:
     return bool(len(present)) and bool((present % 1 == 0).all()) and bool(present.between(1000, 3000).all())
 
 
+def month_column(frame: pd.DataFrame, date: str) -> str:
+    """The column holding months beside a year column `date` (named like one, or every value a month 1-12 or a
+    month's name, with a year repeated across its months); "" when `date` holds whole dates or none fits."""
+    if date not in frame.columns or not (is_number(frame[date]) and _years(frame[date])):
+        return ""
+    candidates = [c for c in frame.columns if c != date]
+    named = [c for c in candidates if str(c).strip().lower() in ("month", "mon", "月", "月份")]
+    for name in named + candidates:
+        months = frame[name].map(_month_number)
+        if months.notna().all() and months.nunique() > 1 and frame[date].duplicated().any():
+            return str(name)
+    return ""
+
+
 def _month_number(value: Any) -> float:
     if pd.isna(value):
         return np.nan

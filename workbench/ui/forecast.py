@@ -39,7 +39,9 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     c1, c2, c3 = st.columns(3)
     date = c1.selectbox(t("forecast.date"), names, index=_guess_date(raw), key="fc_date", help=t("forecast.date_help"))
     others = [c for c in names if c != date]
-    month = c1.selectbox(t("forecast.month"), [NONE, *others], key="fc_month", help=t("forecast.month_help"),
+    months = [NONE, *others]
+    month = c1.selectbox(t("forecast.month"), months, index=months.index(fc.month_column(raw, date)),
+                         key="fc_month", help=t("forecast.month_help"),
                          format_func=lambda c: c or t("forecast.none"))
     targets = [c for c in numbers if c not in (date, month)]
     if not targets:
