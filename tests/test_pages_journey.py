@@ -118,3 +118,14 @@ def test_first_charts_open_on_a_column_worth_plotting_and_the_likely_target(work
     at.radio(key="ex_kind").set_value("target").run()
     _no_failure(at)
     assert at.selectbox(key="ex_tgt_t").value == "購入"
+
+
+def test_an_empty_clean_form_asks_for_columns_without_a_warning(workspace):
+    """Right after 'Added', the next form showed a yellow 'choose a column' warning before anything was chosen."""
+    ensure_workspace(Store(workspace), "en")
+    at = _run("pages/clean.py")
+    at.selectbox(key="step_kind").set_value("impute").run()
+    _no_failure(at)
+    assert not at.warning, [w.value for w in at.warning]
+    assert any("Choose at least one column" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "add_step"]

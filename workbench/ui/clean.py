@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import workbench.steps  # noqa: F401  (registers the step kinds)
+from workbench.errors import UserError
 from workbench.i18n import escape_md, t
 from workbench.io import to_csv_bytes
 from workbench.recipe import LEARNED, ROW, STEP_TYPES, Param, Preview, Recipe, check_step, parse_mapping
@@ -17,6 +18,7 @@ from workbench.ui.data import load_frame
 
 PREVIEW_ROWS = 100_000
 SORT_KEYS = {ROW: "clean.sort.row", "column": "clean.sort.column", LEARNED: "clean.sort.learned"}
+UNFILLED = {"recipe.no_columns", "recipe.empty_mapping", "recipe.needs_target"}  # errors of an empty form
 SORT_HELP_KEYS = {ROW: "clean.sort.row_help", "column": "clean.sort.column_help", LEARNED: "clean.sort.learned_help"}
 
 
@@ -96,7 +98,14 @@ def step_form(ctx: PageContext, raw: pd.DataFrame, recipe: Recipe, current: pd.D
         sample = current.sample(PREVIEW_ROWS, random_state=0) if len(current) > PREVIEW_ROWS else current
         if len(sample) < len(current):
             st.caption(t("clean.preview.sampled", n=f"{PREVIEW_ROWS:,}"))
-        preview_view(check_step(sample, step))
+        try:
+            preview = check_step(sample, step)
+        except UserError as exc:
+            if exc.key not in UNFILLED:
+                raise
+            st.info(say(exc.key, **exc.params), icon=":material/edit:")  # a form not yet filled in: no alarm
+            return
+        preview_view(preview)
         if st.button(t("clean.add"), type="primary", key="add_step"):
             if len(sample) < len(current):
                 check_step(current, step)  # the whole table decides, not the sample
