@@ -133,7 +133,8 @@ def _devices() -> list[str]:
 
 def device_caption() -> None:
     """Say where a network will train: the GPU TensorFlow found, or the CPU."""
-    found = _devices()
+    with st.spinner(t("deep.loading")):  # the first call imports TensorFlow: seconds with no other sign of life
+        found = _devices()
     st.caption(say("deep.gpu", names=", ".join(found)) if found else t("deep.cpu"), help=t("deep.device_help"))
 
 
