@@ -24,7 +24,7 @@ from workbench.i18n import t
 from workbench.io import read_table
 from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import DEFAULT_MODEL
-from workbench.predict import Predictor, added_columns
+from workbench.predict import Predictor, added_columns, as_uploaded
 from workbench.profile import profile_dataset
 from workbench.recipe import Recipe
 from workbench.stats import is_number
@@ -73,8 +73,9 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
     rows = frame.sample(min(len(frame), TRAIN_ROWS), random_state=0)
     experiment = train_experiment(rows, Recipe(), Settings(target, task, DEFAULT_MODEL, split=Split(folds=folds)))
     assert all(np.isfinite(v) for v in experiment.metrics.values() if v is not None)
-    if task in CLASSIFICATION:  # the user's own labels, as they were read (as text: True == 1.0 in Python)
-        assert {str(c) for c in experiment.classes} <= {str(v) for v in frame[target].dropna().unique()}
+    if task in CLASSIFICATION:  # the user's own labels as a predictions file shows them (text: True == 1.0 in Python)
+        written = as_uploaded(frame[[target]])[target].dropna().unique()
+        assert {str(c) for c in experiment.classes} <= {str(v) for v in written}
 
     _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
     _explains_in_uploaded_columns(experiment, rows, target, task)
