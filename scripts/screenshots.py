@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import urllib.request
 from pathlib import Path
 
@@ -33,7 +34,7 @@ LOCALES = {"en": "en-US", "ja": "ja-JP"}
 def _workspace(home: Path) -> dict[str, str]:
     """A project per sample in PAGES; the Titanic one with a cleaning step and a trained, starred model."""
     from workbench import steps as S
-    from workbench.experiments import save_experiment
+    from workbench.experiments import explanation_job, save_experiment
     from workbench.recipe import Recipe
     from workbench.samples import add_sample
     from workbench.store import Store
@@ -52,6 +53,8 @@ def _workspace(home: Path) -> dict[str, str]:
                                           Settings("survived", "binary", "random_forest", split=Split(folds=3)))
             saved = save_experiment(store, project.id, dataset.id, version, experiment)
             store.choose_experiment(project.id, saved.id)
+            quiet = types.SimpleNamespace(report=lambda *args, **kwargs: None, cancelled=lambda: False)
+            explanation_job(store, project.id, saved.id)(quiet)  # the Explain page opens on its charts
     return projects
 
 
@@ -93,7 +96,7 @@ def main(pages: list[str]) -> None:
                         url = f"http://127.0.0.1:{port}/{name}?project={projects[PAGES[name]]}&lang={lang}"
                         page.goto(url)
                         page.locator("h1").first.wait_for(timeout=120_000)
-                        page.wait_for_timeout(2500)  # charts draw after the page's text
+                        page.wait_for_timeout(6000)  # charts draw after the page's text
                         path = OUT / lang / f"{name or 'home'}.jpg"
                         page.screenshot(path=str(path), type="jpeg", quality=70, full_page=True)
                         print(path.relative_to(ROOT))
