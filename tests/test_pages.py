@@ -571,7 +571,11 @@ def test_explain_page_explains_a_model_in_the_users_columns(workspace):
     assert "TreeExplainer" in " ".join(i.value for i in at.info)
     at = _explained(at, workspace)
     captions = " ".join(c.value for c in at.caption)
-    assert "TreeExplainer" in captions and "summed back" in captions and "log-odds" in captions
+    assert "TreeExplainer" in captions and "summed back" in captions and "in probability" in captions
+    reasons = " ".join(m.value for m in at.markdown)
+    assert "What drives '1' most" in reasons and "most likely" in reasons  # the plain-language summary
+    at.toggle(key="explain_probability").set_value(False).run()  # the model's own unit, for the analyst
+    assert "log-odds" in " ".join(c.value for c in at.caption)
     specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     for title in ("What matters most", "Permutation importance", "Every row", "Why this prediction",
                   "Partial dependence", "by group"):

@@ -129,3 +129,10 @@ def test_an_empty_clean_form_asks_for_columns_without_a_warning(workspace):
     assert not at.warning, [w.value for w in at.warning]
     assert any("Choose at least one column" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "add_step"]
+
+
+def test_a_metric_one_model_lacks_reads_as_a_dash_not_none():
+    from workbench.ui.results import _metric_table
+
+    table = _metric_table({"A": {"accuracy": 0.81234, "roc_auc": 0.9}, "B": {"accuracy": 0.7, "roc_auc": None}})
+    assert table["A"].tolist() == ["0.8123", "0.9000"] and table["B"].tolist() == ["0.7000", "—"]

@@ -52,9 +52,14 @@ def board_view(experiments: list[StoredExperiment]) -> None:
 
 
 def _metric_table(columns: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Metrics as rows, one column per model; a metric a model has no value for reads '—', not 'None'."""
     names = list(dict.fromkeys(m for values in columns.values() for m in values))
-    return pd.DataFrame({label: [values.get(m) for m in names] for label, values in columns.items()},
-                        index=[t(METRIC_KEYS[m]) for m in names]).round(4)
+    return pd.DataFrame({label: [_cell(values.get(m)) for m in names] for label, values in columns.items()},
+                        index=[t(METRIC_KEYS[m]) for m in names])
+
+
+def _cell(value: float | None) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.4f}"
 
 
 def details(ctx: PageContext, experiment: StoredExperiment) -> None:
