@@ -97,7 +97,7 @@ def prepare(df: pd.DataFrame, schema: dict[str, dict[str, Any]]) -> tuple[pd.Dat
 def predict_rows(pipeline: Any, df: pd.DataFrame, rows: pd.DataFrame, task: str, classes: list[Any],
                  threshold: float = 0.5, lang: str | None = None) -> pd.DataFrame:
     """`df` (the rows as uploaded) plus a prediction column and, for classification, a probability column per
-    class, named in `lang` (prediction / 予測, probability_<class> / 確率_<class>; cluster / クラスター) after
+    class, named in `lang` (prediction / 予測, probability_<class> / 確率_<class>; cluster / クラスタ) after
     the classes as the user wrote them; a name the table already has gets a number."""
     out = as_uploaded(df)
     if task == CLUSTERING:
