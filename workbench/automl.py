@@ -207,18 +207,10 @@ def pipeline_code(estimator: Any) -> str:
 
 
 def _plain_params(estimator: Any) -> Any:
-    """The estimator with numpy scalars among its parameters made plain Python (TPOT proposes np.str_('l1'),
-    which the code would show as written)."""
-    for name, value in estimator.get_params(deep=False).items():
-        if isinstance(value, np.generic):
-            estimator.set_params(**{name: value.item()})
-        elif isinstance(value, BaseEstimator):
-            _plain_params(value)
-        elif isinstance(value, (list, tuple)):
-            for inner in value:
-                for part in (inner if isinstance(inner, tuple) else (inner,)):
-                    if isinstance(part, BaseEstimator):
-                        _plain_params(part)
+    """The estimator with numpy scalars among its (nested) parameters made plain Python: TPOT proposes
+    np.str_('l1'), which the code would show as written."""
+    estimator.set_params(**{name: value.item() for name, value in estimator.get_params(deep=True).items()
+                            if isinstance(value, np.generic)})
     return estimator
 
 

@@ -13,7 +13,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from workbench.i18n import t
-from workbench.stats import association, is_number
+from workbench.coltypes import column_kind
+from workbench.stats import association, is_number, whole_numbers
 
 MAX_POINTS = 100_000
 MATRIX_POINTS = 5_000
@@ -75,14 +76,12 @@ def discrete(values: pd.Series, levels: int = 10) -> bool:
     if not is_number(values):
         return True
     present = values.dropna()
-    return present.nunique() <= levels and bool((present == present.round()).all())
+    return present.nunique() <= levels and whole_numbers(present)
 
 
 def worth_plotting(df: pd.DataFrame) -> int:
     """The position of the first column worth a first chart: a number or category that is not an ID, a date or
     a free text; 0 when there is none."""
-    from workbench.coltypes import column_kind
-
     for i, name in enumerate(df.columns):
         if column_kind(df[name], str(name)) in ("integer", "float", "categorical", "boolean"):
             return i

@@ -125,11 +125,8 @@ def _all_bool(sample: pd.Series) -> bool:
 
 def is_yes_no(values: pd.Series) -> bool:
     """Every value of the text column is a yes/no word (はい/いいえ, yes/no, true/false, ○/×)."""
-    present = values.dropna()
-    if present.empty or present.nunique() > 2 * len(BOOL_TRUE | BOOL_FALSE):
-        return False
-    lowered = pd.Series(present.unique(), dtype="str").str.strip()
-    return _all_bool(lowered)
+    levels = values.dropna().unique()  # a few, in any case: "Yes", "YES", "yes"
+    return 0 < len(levels) <= 2 * len(BOOL_TRUE | BOOL_FALSE) and _all_bool(pd.Series(levels, dtype="str").str.strip())
 
 
 def _numeric_form(values: pd.Series) -> pd.Series | None:

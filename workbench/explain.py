@@ -395,8 +395,8 @@ def in_probability(explanation: Explanation) -> Explanation:
     probability, base = expit(e.output), expit(e.base)
     change = e.output - e.base[:, None]
     # where the log-odds hardly move, the slope of the logistic curve at the base
-    ratio = np.where(np.abs(change) > 1e-9, (probability - base[:, None]) / np.where(change == 0, 1, change),
-                     (base * (1 - base))[:, None])
+    slope = np.broadcast_to((base * (1 - base))[:, None], change.shape).copy()
+    ratio = np.divide(probability - base[:, None], change, out=slope, where=np.abs(change) > 1e-9)
     return replace(e, unit=PROBABILITY, values=e.values * ratio[:, :, None], base=base, output=probability)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.evaluation import predict_with_threshold
 from workbench.i18n import Note, t
-from workbench.stats import is_number
+from workbench.stats import is_number, whole_numbers
 from workbench.tasks import BINARY, CLUSTERING, REGRESSION
 from workbench.transformers import to_number
 
@@ -132,11 +132,6 @@ def _free(name: str, df: pd.DataFrame) -> str:
         n += 1
         candidate = f"{name}_{n}"
     return candidate
-
-
-def whole_numbers(values: pd.Series) -> bool:
-    """Every value is a whole number (an integer column with gaps is read as floats)."""
-    return bool(len(values)) and bool(((values == values.round()) & (values.abs() < 2 ** 53)).all())
 
 
 def as_uploaded(df: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,11 @@ def is_number(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
+def whole_numbers(values: pd.Series) -> bool:
+    """Every value is a whole number (an integer column with a gap is read as floats: 4 becomes 4.0)."""
+    return bool(len(values)) and bool(((values == values.round()) & (values.abs() < 2 ** 53)).all())
+
+
 def association(df: pd.DataFrame, columns: list[str] | None = None, method: str = "pearson") -> pd.DataFrame:
     """Pairwise strength of relation, 0..1 (or -1..1 for numbers): Pearson or Spearman between numbers,
     Cramér's V between categories, the correlation ratio between a category and a number."""

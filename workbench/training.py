@@ -42,8 +42,9 @@ from workbench.evaluation import (
     regression_metrics,
 )
 from workbench.models import CATALOGUE
-from workbench.predict import feature_schema, whole_numbers
+from workbench.predict import feature_schema
 from workbench.recipe import Recipe
+from workbench.stats import whole_numbers
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION, check_target
 from workbench.transformers import ModelReady
 
