@@ -172,13 +172,13 @@ def recipe_list(ctx: PageContext, raw: pd.DataFrame, recipe: Recipe) -> None:
                     save(ctx, edit(), raw)
                     st.rerun()
     version, _ = ctx.store.load_recipe(ctx.project.id)
-    c1, c2 = st.columns(2)
-    if c1.button(t("clean.undo"), key="undo", disabled=version == 0, icon=":material/undo:"):
+    # one above the other, the column's full width: side by side, "Export recipe (JSON)" was cut off
+    if st.button(t("clean.undo"), key="undo", disabled=version == 0, icon=":material/undo:", width="stretch"):
         ctx.store.undo_recipe(ctx.project.id)
         st.session_state["flash"] = t("clean.undone")
         st.rerun()
-    c2.download_button(t("clean.export"), recipe.to_json().encode("utf-8"), file_name="recipe.json",
-                       mime="application/json", key="export_recipe", icon=":material/download:")
+    st.download_button(t("clean.export"), recipe.to_json().encode("utf-8"), file_name="recipe.json",
+                       mime="application/json", key="export_recipe", icon=":material/download:", width="stretch")
     upload = st.file_uploader(t("clean.import"), type=["json"], key=f"import_recipe_{version}")
     if upload is not None:
         imported = Recipe.from_json(upload.getvalue().decode("utf-8", errors="replace"))
