@@ -177,23 +177,43 @@ def test_a_search_runs_on_a_separate_dask_scheduler_and_worker(tmp_path):
     assert "Starting worker" in (tmp_path / "dask.log").read_text(errors="replace")
 
 
+def _wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return bool(condition())
+
+
 def test_a_search_survives_a_worker_that_dies_mid_search(tmp_path):
+    """The worker killed is one that holds TPOT's training rows (TPOT scatters them to a single worker, and
+    without a copy elsewhere every later pipeline is cancelled). Event-driven, not timed: the search has a
+    long budget and is cancelled once TPOT has finished a pipeline after the kill."""
     with _dask_cluster(tmp_path, workers=2) as (client, workers):
-        search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.75, preset="fast",
+        search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=4, preset="fast",
                                                              folds=3), client=client)
         result: dict = {}
         runner = threading.Thread(target=lambda: result.update(best=search.run()))
         runner.start()
-        deadline = time.monotonic() + 90
-        while not any(c.source == "tpot" for c in search.candidates) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        workers[0].kill()  # SIGKILL mid-search: its running pipelines are lost with it
+        assert _wait_for(lambda: any(c.source == "tpot" for c in search.candidates), 150)
+        pids = client.run(os.getpid)  # {worker address: its process id}
+        rows = {key: where for key, where in client.who_has().items()  # scattered by TPOT, or our task of them
+                if str(key).startswith(("ndarray-", "identity-"))}
+        assert rows, "TPOT's training rows are on no worker"
+        holders = sorted({w for where in rows.values() for w in where},
+                         key=lambda w: -sum(where == (w,) for where in rows.values()))  # a sole holder first
+        victim = next(p for p in workers if p.pid == pids[holders[0]])
+        victim.kill()  # SIGKILL mid-search: its running pipelines and its copy of the rows are lost with it
         killed_at = time.perf_counter() - search._start
+
+        def later():
+            return [c for c in search.candidates if c.source == "tpot" and c.found_at > killed_at + 1]
+
+        went_on = _wait_for(later, 120)
+        search.cancel()
         runner.join(150)
         assert not runner.is_alive() and result["best"] is not None and search.tpot_error is None
-        assert len(client.scheduler_info()["workers"]) == 1 and workers[0].poll() is not None
-        later = [c for c in search.candidates if c.source == "tpot" and c.found_at > killed_at + 1]
-        assert later, "TPOT went on evaluating pipelines on the surviving worker"
+        assert went_on, "TPOT stopped evaluating pipelines when a worker died"
+        assert _wait_for(lambda: len(client.scheduler_info()["workers"]) == 1, 20) and victim.poll() is not None
 
 
 def test_automl_command_prints_progress_and_writes_a_bundle(tmp_path):

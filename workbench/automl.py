@@ -21,6 +21,7 @@ search within seconds and keeps what was found.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -618,8 +619,12 @@ def dask_client() -> Any:
 
 
 def for_tpot(client: Any) -> Any:
-    """TPOT 1.1 sizes its queue by `client.cluster.workers`, which a client of a remote scheduler lacks:
-    give it a stand-in that lists the scheduler's workers."""
+    """Make a client of a remote scheduler fit for TPOT 1.1:
+    - TPOT sizes its queue by `client.cluster.workers`, which such a client lacks: give it a stand-in that lists
+      the scheduler's workers;
+    - TPOT scatters the training rows to one worker, and when that worker dies every later pipeline is cancelled
+      (a copy sent to each worker does not help: Dask's memory manager soon drops the spare copies). The rows
+      are made a task instead, which the scheduler computes again on another worker if its worker dies."""
     if client is not None and client.cluster is None:
         from types import SimpleNamespace
 
@@ -627,4 +632,14 @@ def for_tpot(client: Any) -> Any:
 
         client.cluster = SimpleNamespace(workers=client.scheduler_info().get("workers", {}) or {"worker": None},
                                          status=Status.running)
+    if client is not None and not isinstance(client.scatter, functools.partial):
+        client.scatter = functools.partial(_as_task, client)
     return client
+
+
+def _as_task(client: Any, data: Any, **_: Any) -> Any:
+    """A future of `data` that Dask can compute again (a scattered one it cannot). The function is one every
+    worker can import (Dask needs toolz), not one of ours."""
+    from toolz import identity
+
+    return client.submit(identity, data, pure=True)
