@@ -3,7 +3,6 @@ ordinary experiment (explained, exported, predicted in a fresh process), and a s
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -19,7 +18,8 @@ import pytest
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tests.conftest import free_port, fresh_python, sample_bytes, stop
+from tests.cluster import dask_cluster
+from tests.conftest import fresh_python, sample_bytes
 from workbench import jobs
 from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, pipeline_code, simplify
 from workbench.experiments import automl_progress, start
@@ -137,37 +137,10 @@ def test_tpots_no_op_steps_are_removed_and_the_code_rebuilds_the_model():
     assert " ".join(repr(rebuilt).split()) == " ".join(shown.split())
 
 
-@contextlib.contextmanager
-def _dask_cluster(tmp_path, workers: int):
-    """A real `dask scheduler` and `workers` single-threaded `dask worker` processes (without nannies, so a
-    killed worker stays dead) on 127.0.0.1; yields a client and the worker processes."""
-    from distributed import Client
-
-    port = free_port()
-    dask = os.path.join(os.path.dirname(sys.executable), "dask")
-    logs = open(tmp_path / "dask.log", "wb")
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                  "--no-dashboard"], stdout=logs, stderr=subprocess.STDOUT, cwd=tmp_path)
-    processes = [subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--no-nanny",
-                                   "--no-dashboard", "--memory-limit", "2GiB"], stdout=logs, stderr=subprocess.STDOUT,
-                                  cwd=tmp_path) for _ in range(workers)]
-    client = None
-    try:
-        client = Client(f"tcp://127.0.0.1:{port}", timeout=60)
-        client.wait_for_workers(workers, timeout=60)
-        yield client, processes
-    finally:
-        if client is not None:
-            client.close()
-        for process in (*processes, scheduler):
-            stop(process, 10)
-        logs.close()
-
-
 def test_a_search_runs_on_a_separate_dask_scheduler_and_worker(tmp_path):
     from distributed import get_task_stream
 
-    with _dask_cluster(tmp_path, workers=1) as (client, _):  # TPOT gets about 25 s of the 36
+    with dask_cluster(tmp_path, workers=1) as (client, _):  # TPOT gets about 25 s of the 36
         search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.6, preset="fast",
                                                              folds=3), client=client)
         with get_task_stream(client) as stream:
@@ -188,7 +161,7 @@ def test_a_search_survives_a_worker_that_dies_mid_search(tmp_path):
     """The worker killed is one that holds TPOT's training rows (TPOT scatters them to a single worker, and
     without a copy elsewhere every later pipeline is cancelled). Event-driven, not timed: the search has a
     long budget and is cancelled once TPOT has finished a pipeline after the kill."""
-    with _dask_cluster(tmp_path, workers=2) as (client, workers):
+    with dask_cluster(tmp_path, workers=2) as (client, workers):
         search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=4, preset="fast",
                                                              folds=3), client=client)
         result: dict = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -499,6 +501,28 @@ def test_model_page_runs_an_interrupted_job_again(workspace):
     newest = store.list_jobs(project.id)[0]
     assert newest["id"] != job["id"] and newest["status"] == "done" and jobs.message(newest).key == "job.done"
     assert len(store.list_experiments(project.id)) == before + 1
+
+
+def test_model_page_shows_a_queued_jobs_place_and_interrupts_a_job_whose_worker_died(workspace, monkeypatch):
+    from workbench import jobs
+
+    _run(MODEL)
+    store = Store(workspace)
+    project = store.list_projects()[0]
+    other = store.create_project("another analyst's")
+    for status in ("running", "queued"):  # ahead in the queue: another project's jobs on the cluster
+        store.update_job(store.add_job(other.id, "automl", jobs.ON_CLUSTER), status=status)
+    lost = store.add_job(project.id, "tune", jobs.ON_CLUSTER)
+    store.update_job(lost, status="running")
+    monkeypatch.setattr(jobs, "STALE_S", 0.5)
+    time.sleep(0.6)  # the tuning job's worker has said nothing since
+    mine = store.add_job(project.id, "train", jobs.ON_CLUSTER)
+    at = _run(MODEL, project=project.id, lang="ja")
+    _no_failure(at)
+    [line] = [p.proto.text for p in at.get("progress")]
+    assert line.startswith("待機中") and "待ち順 2 番目" in line
+    assert store.get_job(lost)["status"] == "interrupted" and store.get_job(mine)["status"] == "queued"
+    assert any(w.value.startswith("中断") for w in at.warning)
 
 
 EXPORT = "pages/export.py"

@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--bundle", required=True, help=t("cli.explain.bundle"))
     explain.add_argument("--data", required=True, help=t("cli.explain.data"))
     explain.add_argument("--rows", type=int, default=200, help=t("cli.explain.rows"))
+    cluster = commands.add_parser("cluster", help=t("cli.cluster.help"), description=t("cli.cluster.help"))
+    cluster.add_argument("action", choices=["start", "stop"])
+    cluster.add_argument("--port", type=int, default=8786, help=t("cli.cluster.port"))
+    cluster.add_argument("--workers", type=int, help=t("cli.cluster.workers"))
     replay = commands.add_parser("replay", help=t("cli.replay.help"), description=t("cli.replay.help"))
     replay.add_argument("export", help=t("cli.replay.export"))
     return parser
@@ -218,13 +222,27 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if all(r.same for r in results) else 1
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    from workbench import cluster
+    from workbench.settings import get_settings
+
+    home = get_settings().home
+    if args.action == "stop":
+        print(t("cli.cluster.stopped" if cluster.stop(home) else "cli.cluster.none"), file=sys.stderr)
+        return 0
+    started = cluster.start(home, args.port, args.workers)
+    print(t("cli.cluster.started" if started else "cli.cluster.running", address=cluster.address(args.port),
+            workers=started.get("workers_started", 0)), file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit code 2 with a one-line message for bad input."""
     set_language(normalise_language(os.environ.get("WORKBENCH_LANG") or os.environ.get("LANG")))
     args = _parser().parse_args(argv)
     try:
         return {"read": _read, "clean": _clean, "train": _train, "replay": _replay,
-                "explain": _explain, "automl": _automl}[args.command](args)
+                "explain": _explain, "automl": _automl, "cluster": _cluster}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2

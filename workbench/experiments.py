@@ -337,9 +337,33 @@ JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
 
 def start(store: Store, project_id: str, kind: str, **spec: Any) -> tuple[str, Future]:
     """Queue the job `kind` with its arguments (Settings, lists of them, plain values); the arguments are kept
-    with the job as JSON so that it can be started again (restart) after an interruption or a failure."""
-    work = JOB_KINDS[kind](store, project_id, **spec)
-    return jobs.submit(store, project_id, kind, work, json.dumps(_encode(spec), ensure_ascii=False))
+    with the job as JSON so that it can be started again (restart) after an interruption or a failure, and so
+    that a Dask worker can run it (when WORKBENCH_DASK_SCHEDULER names a cluster; else it runs here)."""
+    work = JOB_KINDS[kind](store, project_id, **spec)  # built here too, so bad arguments fail before queueing
+    text = json.dumps(_encode(spec), ensure_ascii=False)
+    client = jobs.cluster()
+    if client is not None:
+        return jobs.submit_to_cluster(store, project_id, kind, text, client)
+    return jobs.submit(store, project_id, kind, work, text)
+
+
+def run_stored(home: str, job_id: str) -> None:
+    """On a Dask worker: run the job `job_id` of the workspace at `home`, its work rebuilt from its kind and spec.
+    Dask gives a job to a second worker when the first died running it; the job is then marked interrupted (the
+    user chooses to run it again), not silently started over."""
+    store = Store(home)
+    job = store.get_job(job_id)
+    if job["status"] != "queued":
+        if job["status"] == "running":
+            store.update_job(job_id, status="interrupted", message=json.dumps({"key": "job.worker_lost",
+                                                                             "params": {}}))
+        return
+    work = JOB_KINDS[job["kind"]](store, job["project_id"], **_decode(json.loads(job["spec"])))
+    if job["kind"] == "automl":  # its TPOT search needs this worker's thread for its own pipelines
+        from distributed import secede
+
+        secede()
+    jobs._run(store, job_id, job["project_id"], work, heartbeat=True)
 
 
 def restart(store: Store, job_id: str) -> tuple[str, Future]:

@@ -58,33 +58,37 @@ def sample_project(app_home: Path):
     return make
 
 
+def start_app(home: Path, port: int, **env: str) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:`port` with the workspace `home` (and `env` added); returns once it
+    answers its health check."""
+    log = open(home / "streamlit.log", "ab")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "WORKBENCH_HOME": str(home), **env}, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return server
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop(server)
+            raise RuntimeError((home / "streamlit.log").read_text(errors="replace"))
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def app_url(app_home: Path) -> Iterator[str]:
     """Start the app on a fresh workspace; stop it (by PID) afterwards."""
     port = free_port()
-    home = app_home
-    log = open(home / "streamlit.log", "wb")
-    env = {**os.environ, "WORKBENCH_HOME": str(home)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    server = start_app(app_home, port)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((home / "streamlit.log").read_text(errors="replace"))
-            time.sleep(0.5)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(server)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -240,26 +240,6 @@ def test_explain_a_trained_titanic_model_beeswarm_and_a_passengers_waterfall(app
     page.close()
 
 
-def test_automl_search_survives_a_reload_and_opens_the_winner(app_url, browser, titanic_project):
-    page = _open(browser, f"{app_url}/automl?project={titanic_project}", "AutoML", 120_000)
-    budget = page.get_by_role("slider").first  # the time budget: 2 minutes -> 1
-    budget.focus()
-    budget.press("ArrowLeft")
-    expect(budget).to_have_attribute("aria-valuetext", "1")
-    page.get_by_role("button", name="Start the search").click()
-    tried = page.get_by_test_id("stMetric").filter(has_text="Pipelines tried").get_by_test_id("stMetricValue")
-    expect(tried).to_have_text(re.compile(r"^[1-9]\d*$"))  # the portfolio's first models are in
-    before = int(tried.inner_text())
-    page.reload()  # mid-search: the search goes on, and the page picks it up again
-    expect(_title(page)).to_have_text("AutoML")
-    expect(tried).not_to_have_text(str(before), timeout=60_000)
-    assert int(tried.inner_text()) > before
-    _see_results(page)
-    page.get_by_text("How AutoML found this model, and its code").click()
-    expect(page.get_by_text(re.compile("model = ")).first).to_be_visible()
-    page.close()
-
-
 def test_segment_penguins_read_the_clusters_download_them_and_flag_anomalies(app_url, browser, sample_project):
     project = sample_project("penguins")
     page = _open(browser, f"{app_url}/segments?project={project}", "Segments")

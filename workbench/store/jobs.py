@@ -44,9 +44,30 @@ class Jobs(StoreBase):
                               (project_id,)).fetchall()
         return [dict(r) for r in rows]
 
-    def interrupt_orphaned_jobs(self, owner: str) -> int:
-        """Mark queued or running jobs of other (earlier) server processes as interrupted."""
+    def touch_job(self, job_id: str) -> None:
+        """A running job's heartbeat: only its updated_at changes."""
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", (utc_now(), job_id))
+
+    def interrupt_orphaned_jobs(self, owner: str, keep: str) -> int:
+        """Mark queued or running jobs of other (earlier) server processes as interrupted; those of owner `keep`
+        (the cluster, which outlives server processes) are left alone."""
         with self._transaction() as db:
             cursor = db.execute("UPDATE jobs SET status = 'interrupted', updated_at = ? "
-                                "WHERE status IN ('queued', 'running') AND owner != ?", (utc_now(), owner))
+                                "WHERE status IN ('queued', 'running') AND owner NOT IN (?, ?)",
+                                (utc_now(), owner, keep))
         return cursor.rowcount
+
+    def interrupt_silent_jobs(self, owner: str, silent_since: str) -> int:
+        """Mark running jobs of `owner` not updated since `silent_since` (an ISO time in UTC) as interrupted."""
+        with self._transaction() as db:
+            cursor = db.execute("UPDATE jobs SET status = 'interrupted', updated_at = ? "
+                                "WHERE status = 'running' AND owner = ? AND updated_at < ?",
+                                (utc_now(), owner, silent_since))
+        return cursor.rowcount
+
+    def queued_before(self, created_at: str) -> int:
+        """How many queued jobs, of any project, were queued before `created_at`."""
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND created_at < ?",
+                              (created_at,)).fetchone()[0]

@@ -15,8 +15,8 @@ from workbench.i18n import t
 from workbench.models import CATALOGUE, catalogue_id_of
 from workbench.store import Dataset
 from workbench.training import default_folds
-from workbench.ui.core import PageContext, live_fragment, say, say_note
-from workbench.ui.model import STATUS_KEYS, another_job_running, results_link_of, target_and_task, target_check
+from workbench.ui.core import PageContext, live_fragment, say
+from workbench.ui.model import another_job_running, job_text, results_link_of, target_and_task, target_check
 
 SOURCE_KEYS = {"portfolio": "automl.source.portfolio", "tpot": "automl.source.tpot",
                "ensemble": "automl.source.ensemble"}
@@ -58,24 +58,25 @@ def live(ctx: PageContext) -> None:
 
     @live_fragment(ctx.lang, 1.5 if first["status"] in jobs.ACTIVE else None)
     def panel() -> None:
+        if first["status"] in jobs.ACTIVE:
+            jobs.interrupt_lost(ctx.store)
         job = _latest(ctx)
         if first["status"] in jobs.ACTIVE and job["status"] not in jobs.ACTIVE:
             st.rerun()  # finished: refresh the whole page once, before its links are drawn, and stop polling
         progress = automl_progress(job) or {}
-        note = jobs.message(job)
+        text = job_text(ctx, job)
         st.subheader(t("automl.search"))
-        status = t(STATUS_KEYS[job["status"]])
         if job["status"] in jobs.ACTIVE:
-            st.progress(float(job["progress"]), text=f"{status} · {say_note(note) if note else ''}")
+            st.progress(float(job["progress"]), text=text)
             if st.button(t("automl.cancel"), key=f"automl_cancel_{job['id']}", disabled=bool(job["cancel"]),
                          icon=":material/stop_circle:", help=t("automl.cancel_help")):
                 jobs.cancel(ctx.store, job["id"])
                 st.rerun(scope="fragment")
         elif job["status"] == "done":
-            st.success(f"{status} · {say_note(note) if note else ''}", icon=":material/check_circle:")
+            st.success(text, icon=":material/check_circle:")
             results_link_of(ctx, job)
         else:
-            st.warning(f"{status} · {say_note(note) if note else ''}", icon=":material/warning:")
+            st.warning(text, icon=":material/warning:")
         if progress:
             _figures(progress, job)
 

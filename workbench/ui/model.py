@@ -166,6 +166,21 @@ def results_link_of(ctx: PageContext, job: dict) -> None:
     st.page_link("pages/results.py", label=t("model.see_results"), icon=":material/leaderboard:", query_params=params)
 
 
+def job_text(ctx: PageContext, job: dict) -> str:
+    """A job's line: its status, latest message, and its share done while it runs or its place in the queue."""
+    note = jobs.message(job)
+    if note and "model" in note.params:  # stored as an id; named in the reader's language
+        note.params["model"] = t(f"model.{note.params['model']}")
+    parts = [t(STATUS_KEYS[job["status"]])]
+    if (place := jobs.queue_place(ctx.store, job)) is not None:
+        parts.append(t("job.queue_place", place=place))
+    elif note:
+        parts.append(say_note(note))
+    if job["status"] == "running":
+        parts.append(f"{float(job['progress']):.0%}")
+    return " · ".join(parts)
+
+
 def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, results_link: bool = True) -> None:
     """The project's recent jobs of `kinds` with progress and cancel; refreshes itself while one is active
     (of any kind: one job runs at a time, so another's end may start this page's)."""
@@ -173,16 +188,13 @@ def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, result
 
     @live_fragment(ctx.lang, 1.5 if active else None)
     def panel() -> None:
+        if active:
+            jobs.interrupt_lost(ctx.store)  # a worker that died says nothing: its job's heartbeat stops
         if active and not jobs.active_jobs(ctx.store, ctx.project.id):
             st.rerun()  # the last job finished: refresh the whole page once (its links too), and stop polling
         recent = [j for j in ctx.store.list_jobs(ctx.project.id) if j["kind"] in kinds][:3]
         for job in recent:
-            note = jobs.message(job)
-            if note and "model" in note.params:  # stored as an id; named in the reader's language
-                note.params["model"] = t(f"model.{note.params['model']}")
-            text = f"{t(STATUS_KEYS[job['status']])} · {say_note(note) if note else ''}"
-            if job["status"] == "running":
-                text = f"{text} · {float(job['progress']):.0%}"
+            text = job_text(ctx, job)
             with st.container(border=True):
                 if job["status"] in jobs.ACTIVE:
                     st.progress(float(job["progress"]), text=text)
