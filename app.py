@@ -15,3 +15,5 @@ with ui.guard():
     st.divider()
     st.subheader(t("home.projects"))
     home_ui.project_forms(ctx)
+    st.divider()
+    home_ui.server_mode()

@@ -137,19 +137,6 @@ def test_tpots_no_op_steps_are_removed_and_the_code_rebuilds_the_model():
     assert " ".join(repr(rebuilt).split()) == " ".join(shown.split())
 
 
-def test_a_search_runs_on_a_separate_dask_scheduler_and_worker(tmp_path):
-    from distributed import get_task_stream
-
-    with dask_cluster(tmp_path, workers=1) as (client, _):  # TPOT gets about 25 s of the 36
-        search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", minutes=0.6, preset="fast",
-                                                             folds=3), client=client)
-        with get_task_stream(client) as stream:
-            search.run()
-        assert any(row["source"] == "tpot" for row in search.progress().leaderboard)
-        assert len(stream.data) > 0  # pipelines were evaluated by the worker process
-    assert "Starting worker" in (tmp_path / "dask.log").read_text(errors="replace")
-
-
 def _wait_for(condition, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:

@@ -45,6 +45,20 @@ def test_home_opens_a_new_workspace_on_the_sample(workspace):
     assert Store(workspace).get_project(project_id).name == "Sample project"
 
 
+def test_home_says_who_can_open_the_app_and_where_jobs_run(workspace, monkeypatch):
+    from tests.conftest import free_port
+    from workbench import jobs
+
+    at = _run(HOME, lang="ja")
+    assert any("シングルユーザーモード" in c.value and "アプリ内で 1 つずつ" in c.value for c in at.caption)
+    monkeypatch.setenv("WORKBENCH_DASK_SCHEDULER", f"tcp://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(jobs, "CONNECT_S", 1.0)
+    at = _run(HOME)
+    _no_failure(at)
+    assert any("cannot be reached" in w.value for w in at.warning)
+    assert any(c.value.startswith("Single-user mode") for c in at.caption)
+
+
 def test_create_rename_and_delete_a_project(workspace):
     at = _run(HOME)
     new_name = next(w for w in at.text_input if w.label == "New project name")

@@ -167,6 +167,15 @@ def cluster() -> Any:
         return client
 
 
+def where_jobs_run() -> Note:
+    """Where this app's jobs run, said for the Home page: on the cluster (its address and workers) or here."""
+    client = cluster()
+    if client is None:
+        return Note("home.jobs_here")
+    workers = len(client.scheduler_info().get("workers", {}))
+    return Note("home.jobs_cluster", {"address": client.scheduler.address, "workers": workers})
+
+
 def _heartbeat(store: Store, job_id: str, stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_S):
         try:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.i18n import t
-from workbench.ui.core import PageContext, say, select_project
+from workbench.ui.core import PageContext, say, say_note, select_project
 
 
 def datasets_summary(ctx: PageContext) -> None:
@@ -23,6 +23,19 @@ def datasets_summary(ctx: PageContext) -> None:
         t("home.col.active"): ["✓" if d.id == ctx.project.active_dataset_id else "" for d in datasets],
         t("home.col.added"): [d.created_at[:19].replace("T", " ") for d in datasets],
     }), hide_index=True, width="stretch")
+
+
+def server_mode() -> None:
+    """Who can reach this app (single-user mode: this computer only) and where its jobs run."""
+    from workbench.errors import UserError
+    from workbench.jobs import where_jobs_run
+
+    try:
+        where = say_note(where_jobs_run())
+    except UserError as exc:
+        st.warning(say(exc.key, **exc.params), icon=":material/cloud_off:")
+        where = ""
+    st.caption(f"{t('home.single_user')} {where}")
 
 
 def project_forms(ctx: PageContext) -> None:
