@@ -114,6 +114,17 @@ def test_a_job_on_the_cluster_beats_a_heartbeat_while_it_works_silently(store, m
     assert store.get_job(job_id)["updated_at"] == settled  # the heartbeat ends with the job
 
 
+def test_a_queued_job_cancelled_is_cancelled_at_once_and_never_starts(store):
+    from workbench.experiments import run_stored
+
+    project = store.create_project("p")
+    job_id = store.add_job(project.id, "train", jobs.ON_CLUSTER, '{"dataset_id": "gone", "settings": []}')
+    jobs.cancel(store, job_id)  # e.g. its cluster is gone: the page is not left waiting on it
+    assert store.get_job(job_id)["status"] == "cancelled" and jobs.active_jobs(store, project.id) == []
+    run_stored(str(store.home), job_id)  # the scheduler hands it to a worker after all: it does not run
+    assert store.get_job(job_id)["status"] == "cancelled"
+
+
 def test_queued_jobs_know_their_place_across_projects(store):
     one, two = store.create_project("one"), store.create_project("two")
     running = store.add_job(one.id, "automl", jobs.ON_CLUSTER)

@@ -217,8 +217,10 @@ def _note(key: str, **params: Any) -> str:
 
 
 def cancel(store: Store, job_id: str) -> None:
-    """Ask a job to stop at its next check (a queued job never starts)."""
+    """Ask a job to stop at its next check; a queued job is cancelled at once (it never starts, and no page
+    waits on a job whose cluster may be gone)."""
     store.update_job(job_id, cancel=1)
+    store.cancel_queued_job(job_id, _note("job.cancelled"))
 
 
 def message(job: dict) -> Note | None:

@@ -44,6 +44,12 @@ class Jobs(StoreBase):
                               (project_id,)).fetchall()
         return [dict(r) for r in rows]
 
+    def cancel_queued_job(self, job_id: str, message: str) -> None:
+        """Mark a job cancelled if it has not started (a running job stops at its next check instead)."""
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET status = 'cancelled', message = ?, updated_at = ? "
+                       "WHERE id = ? AND status = 'queued'", (message, utc_now(), job_id))
+
     def touch_job(self, job_id: str) -> None:
         """A running job's heartbeat: only its updated_at changes."""
         with self._transaction() as db:
