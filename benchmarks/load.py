@@ -24,11 +24,9 @@ import asyncio
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from workbench import cluster as local_cluster  # noqa: E402
+from workbench.launch import start_app  # noqa: E402
 from workbench.samples import add_sample  # noqa: E402
 from workbench.store import Store  # noqa: E402
 
@@ -46,22 +45,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def start_app(home: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
-    log = open(home / "streamlit.log", "ab")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-                               str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, env={**os.environ, "WORKBENCH_HOME": str(home), **env}, stdout=log,
-                              stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return server
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("the app did not start")
 
 
 class Session:
@@ -166,7 +149,7 @@ def run_mode(mode: str, sessions: int, minutes: float, workers: int) -> dict:
         local_cluster.start(home, port, workers)
         env["WORKBENCH_DASK_SCHEDULER"] = local_cluster.address(port)
     port = free_port()
-    server = start_app(home, port, env)
+    server = start_app(home, port, env, home / "streamlit.log")
     try:
         rss: dict = {}
         result = asyncio.run(drive(port, projects, minutes * 60, server.pid, rss))

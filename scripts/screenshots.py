@@ -10,13 +10,10 @@ one trained model, flights for Forecast, SMS messages for Text), and drives Debi
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
-import time
 import types
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,20 +56,9 @@ def _workspace(home: Path) -> dict[str, str]:
 
 
 def _serve(home: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "WORKBENCH_HOME": str(home)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return server
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise SystemExit("the app did not start within 2 minutes")
+    from workbench.launch import start_app
+
+    return start_app(home, port)
 
 
 def main(pages: list[str]) -> None:

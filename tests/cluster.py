@@ -44,6 +44,16 @@ def dask_cluster(tmp_path: Path, workers: int, jobs: bool = False) -> Iterator[t
         logs.close()
 
 
+def until(condition, seconds: float) -> bool:
+    """Wait for `condition()` to hold, at most `seconds`; whether it does."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return bool(condition())
+
+
 def worker_of(client, key: str, processes: list, seconds: float = 60):
     """The worker process running the task `key` (waits until one is)."""
     import time

@@ -18,7 +18,7 @@ import pytest
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tests.cluster import dask_cluster
+from tests.cluster import dask_cluster, until
 from tests.conftest import fresh_python, sample_bytes
 from workbench import jobs
 from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, pipeline_code, simplify
@@ -137,13 +137,6 @@ def test_tpots_no_op_steps_are_removed_and_the_code_rebuilds_the_model():
     assert " ".join(repr(rebuilt).split()) == " ".join(shown.split())
 
 
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return bool(condition())
-
-
 def test_a_search_survives_a_worker_that_dies_mid_search(tmp_path):
     """The worker killed is one that holds TPOT's training rows (TPOT scatters them to a single worker, and
     without a copy elsewhere every later pipeline is cancelled). Event-driven, not timed: the search has a
@@ -154,7 +147,7 @@ def test_a_search_survives_a_worker_that_dies_mid_search(tmp_path):
         result: dict = {}
         runner = threading.Thread(target=lambda: result.update(best=search.run()))
         runner.start()
-        assert _wait_for(lambda: any(c.source == "tpot" for c in search.candidates), 150)
+        assert until(lambda: any(c.source == "tpot" for c in search.candidates), 150)
         pids = client.run(os.getpid)  # {worker address: its process id}
         rows = {key: where for key, where in client.who_has().items()  # scattered by TPOT, or our task of them
                 if str(key).startswith(("ndarray-", "identity-"))}
@@ -168,12 +161,12 @@ def test_a_search_survives_a_worker_that_dies_mid_search(tmp_path):
         def later():
             return [c for c in search.candidates if c.source == "tpot" and c.found_at > killed_at + 1]
 
-        went_on = _wait_for(later, 120)
+        went_on = until(later, 120)
         search.cancel()
         runner.join(150)
         assert not runner.is_alive() and result["best"] is not None and search.tpot_error is None
         assert went_on, "TPOT stopped evaluating pipelines when a worker died"
-        assert _wait_for(lambda: len(client.scheduler_info()["workers"]) == 1, 20) and victim.poll() is not None
+        assert until(lambda: len(client.scheduler_info()["workers"]) == 1, 20) and victim.poll() is not None
 
 
 def test_automl_command_prints_progress_and_writes_a_bundle(tmp_path):

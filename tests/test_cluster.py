@@ -11,18 +11,11 @@ import time
 
 import pytest
 
-from tests.cluster import dask_cluster, worker_of
+from tests.cluster import dask_cluster, until, worker_of
 from tests.conftest import ROOT, free_port
 from workbench import jobs
 from workbench.errors import UserError
 from workbench.store import Store
-
-
-def _until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.25)
-    return bool(condition())
 
 
 def _project_with_titanic(home):
@@ -53,7 +46,7 @@ def test_a_job_runs_on_a_worker_and_outlives_the_web_server_that_started_it(tmp_
         job_id, server_pid = ran.stdout.split()
         assert store.get_job(job_id)["status"] in jobs.ACTIVE  # its server is gone; the job is not
         assert jobs.interrupt_orphans(store) == 0  # a new server process leaves the cluster's jobs alone
-        assert _until(lambda: store.get_job(job_id)["status"] not in jobs.ACTIVE, 120)
+        assert until(lambda: store.get_job(job_id)["status"] not in jobs.ACTIVE, 120)
         job = store.get_job(job_id)
         assert job["status"] == "done" and job["owner"] == jobs.ON_CLUSTER, job["message"]
         [experiment] = store.list_experiments(project.id)
@@ -71,15 +64,15 @@ def test_a_worker_that_dies_mid_job_leaves_it_interrupted_and_it_can_run_again(t
         store, project, dataset = _project_with_titanic(tmp_path / "ws")
         job_id, _ = start(store, project.id, "tune", dataset_id=dataset.id,
                           settings=Settings("survived", "binary", "random_forest"), candidates=400)
-        assert _until(lambda: store.get_job(job_id)["status"] == "running", 90)
+        assert until(lambda: store.get_job(job_id)["status"] == "running", 90)
         worker_of(client, f"workbench-job-{job_id}", workers).kill()
         # Dask hands the task to the other worker, which sees that it was started before
-        assert _until(lambda: store.get_job(job_id)["status"] == "interrupted", 60)
+        assert until(lambda: store.get_job(job_id)["status"] == "interrupted", 60)
         assert jobs.message(store.get_job(job_id)).key == "job.worker_lost" and store.list_experiments(project.id) == []
         again, _ = restart(store, job_id)
-        assert _until(lambda: store.get_job(again)["status"] == "running", 60)
+        assert until(lambda: store.get_job(again)["status"] == "running", 60)
         jobs.cancel(store, again)
-        assert _until(lambda: store.get_job(again)["status"] == "cancelled", 60)
+        assert until(lambda: store.get_job(again)["status"] == "cancelled", 60)
 
 
 def test_a_running_cluster_job_whose_heartbeat_stops_is_interrupted(store, monkeypatch):
@@ -170,4 +163,4 @@ def test_the_local_cluster_of_start_sh_runs_jobs_and_stops(tmp_path, monkeypatch
         assert job["status"] == "done" and job["owner"] == jobs.ON_CLUSTER, job["message"]
     finally:
         assert cluster.stop(home)
-    assert _until(lambda: not cluster.answers(port), 20) and not cluster.stop(home)
+    assert until(lambda: not cluster.answers(port), 20) and not cluster.stop(home)

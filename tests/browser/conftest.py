@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.conftest import ROOT, free_port, stop
+from tests.conftest import free_port, stop
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -59,25 +56,10 @@ def sample_project(app_home: Path):
 
 
 def start_app(home: Path, port: int, **env: str) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:`port` with the workspace `home` (and `env` added); returns once it
-    answers its health check."""
-    log = open(home / "streamlit.log", "ab")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "WORKBENCH_HOME": str(home), **env}, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return server
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            stop(server)
-            raise RuntimeError((home / "streamlit.log").read_text(errors="replace"))
-        time.sleep(0.5)
+    """The app on 127.0.0.1:`port` with the workspace `home` (and `env` added), logging to home/streamlit.log."""
+    from workbench.launch import start_app as launch
+
+    return launch(home, port, env, home / "streamlit.log", wait_s=90)
 
 
 @pytest.fixture(scope="module")
