@@ -10,7 +10,6 @@ one trained model, flights for Forecast, SMS messages for Text), and drives Debi
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 import types
@@ -55,23 +54,18 @@ def _workspace(home: Path) -> dict[str, str]:
     return projects
 
 
-def _serve(home: Path, port: int) -> subprocess.Popen:
-    from workbench.launch import start_app
-
-    return start_app(home, port)
-
-
 def main(pages: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     from tests.conftest import free_port
+    from workbench.launch import start_app
 
     pages = pages or list(PAGES)
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
         projects = _workspace(home)
         port = free_port()
-        server = _serve(home, port)
+        server = start_app(home, port)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"])

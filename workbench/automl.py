@@ -601,21 +601,12 @@ def final_settings(settings: AutoMLSettings, best: Candidate) -> tuple[Settings,
 
 
 def dask_client() -> Any:
-    """A client of the Dask scheduler named by WORKBENCH_DASK_SCHEDULER, or None (TPOT then starts a local
-    cluster of threads sized to the machine)."""
-    from workbench.settings import get_settings
+    """The process's client of the cluster named by WORKBENCH_DASK_SCHEDULER (workbench.jobs.cluster, shared
+    with the jobs, so a worker running many searches keeps one connection), made fit for TPOT; or None (TPOT
+    then starts a local cluster of threads sized to the machine)."""
+    from workbench.jobs import cluster
 
-    address = get_settings().dask_scheduler
-    if not address:
-        return None
-    from distributed import Client
-
-    try:
-        return for_tpot(Client(address, timeout=10))
-    except (OSError, TimeoutError):
-        from workbench.errors import UserError
-
-        raise UserError("automl.no_scheduler", address=address) from None
+    return for_tpot(cluster())
 
 
 def for_tpot(client: Any) -> Any:

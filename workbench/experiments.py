@@ -348,15 +348,11 @@ def start(store: Store, project_id: str, kind: str, **spec: Any) -> tuple[str, F
 
 
 def run_stored(home: str, job_id: str) -> None:
-    """On a Dask worker: run the job `job_id` of the workspace at `home`, its work rebuilt from its kind and spec.
-    Dask gives a job to a second worker when the first died running it; the job is then marked interrupted (the
-    user chooses to run it again), not silently started over."""
+    """On a Dask worker: run the job `job_id` of the workspace at `home`, its work rebuilt from its kind and spec
+    (if it may start: jobs.claim)."""
     store = Store(home)
     job = store.get_job(job_id)
-    if job["status"] != "queued":
-        if job["status"] == "running":
-            store.update_job(job_id, status="interrupted", message=json.dumps({"key": "job.worker_lost",
-                                                                             "params": {}}))
+    if not jobs.claim(store, job):
         return
     work = JOB_KINDS[job["kind"]](store, job["project_id"], **_decode(json.loads(job["spec"])))
     if job["kind"] == "automl":  # its TPOT search needs this worker's thread for its own pipelines

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -131,8 +132,6 @@ def submit_to_cluster(store: Store, project_id: str, kind: str, spec: str, clien
 def _until_scheduled(client: Any, key: str) -> None:
     """Wait until the scheduler holds the task: a submit is sent in the background, and a web server that stops
     right after the click would otherwise take the job with it."""
-    import time
-
     def holds(dask_scheduler: Any = None) -> bool:  # run on the scheduler (a local function: sent by value)
         return key in dask_scheduler.tasks
 
@@ -174,6 +173,17 @@ def where_jobs_run() -> Note:
         return Note("home.jobs_here")
     workers = len(client.scheduler_info().get("workers", {}))
     return Note("home.jobs_cluster", {"address": client.scheduler.address, "workers": workers})
+
+
+def claim(store: Store, job: dict) -> bool:
+    """Whether a worker may start this cluster job: a queued one, yes. One already running was started by a
+    worker that died, and Dask handed it on: it is marked interrupted (the user chooses to run it again) rather
+    than silently started over; a cancelled one stays cancelled."""
+    if job["status"] == "queued":
+        return True
+    if job["status"] == "running":
+        store.update_job(job["id"], status="interrupted", message=_note("job.worker_lost"))
+    return False
 
 
 def _heartbeat(store: Store, job_id: str, stop: threading.Event) -> None:
