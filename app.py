@@ -15,5 +15,6 @@ with ui.guard():
     st.divider()
     st.subheader(t("home.projects"))
     home_ui.project_forms(ctx)
+    home_ui.sharing(ctx)
     st.divider()
-    home_ui.server_mode()
+    home_ui.server_mode(ctx)

@@ -72,3 +72,26 @@ def titanic() -> pd.DataFrame:
     from workbench.io import read_table
 
     return read_table(sample_bytes("titanic.csv"), "titanic.csv")[0]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    """The base URL of a PostgreSQL server started for this test session."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on both databases: SQLite in the workspace folder and a new PostgreSQL database
+    (WORKBENCH_DATABASE_URL, so stores opened in other processes use it too)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("WORKBENCH_DATABASE_URL", raising=False)
+        return "sqlite"
+    from tests.postgres import new_database
+
+    url = new_database(request.getfixturevalue("postgres"))
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
+    return url

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from workbench import jobs
 from workbench.errors import UserError
-from workbench.store import Store
+from workbench.store import Store, User
 
 
 def _wait(future) -> None:
@@ -155,6 +157,24 @@ def test_a_workspace_from_before_job_specs_gains_the_column(tmp_path):
     project = store.create_project("p")
     job_id = store.add_job(project.id, "train", jobs.OWNER, spec="{}")
     assert store.get_job(job_id)["spec"] == "{}"
+
+
+def test_an_older_sqlite_workspace_gains_owners_and_per_owner_names(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "workbench.sqlite3")
+    db.executescript("CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, "
+                     "opened_at TEXT NOT NULL, active_dataset_id TEXT); "
+                     "CREATE UNIQUE INDEX projects_name ON projects (name COLLATE NOCASE); "
+                     "INSERT INTO projects VALUES ('0123456789ab', 'Sales', 't', 't', NULL); "
+                     "PRAGMA user_version = 5;")
+    db.close()
+    store = Store(tmp_path)
+    assert store.get_project("0123456789ab").owner == ""
+    with pytest.raises(UserError):
+        store.create_project("sales")  # still one name per owner
+    alice = store.as_user(User("alice@example.com"))
+    assert alice.create_project("Sales").owner == "alice@example.com"
 
 
 def test_streamlit_no_longer_clears_keras_after_each_run_while_a_network_trains(monkeypatch):

@@ -12,7 +12,12 @@ from tests.conftest import data_bytes, sample_bytes
 from workbench.errors import UserError
 from workbench.io import read_table
 from workbench.samples import SAMPLE_DIR, SAMPLES, add_sample, ensure_workspace
-from workbench.store import Store
+from workbench.store import Store, User, user_from_claims
+
+
+@pytest.fixture(autouse=True)
+def _on_both_databases(database: str) -> None:
+    """Every test here runs on SQLite and on PostgreSQL."""
 
 
 def _add(store: Store, project_id: str, raw: bytes, filename: str):
@@ -152,3 +157,121 @@ def test_recipe_versions_and_undo_survive_a_restart(workspace):
     store.delete_project(project.id)
     with pytest.raises(UserError):
         store.save_recipe(project.id, "{}")
+
+
+def test_the_store_uses_the_database_it_is_given(database, store):
+    assert store.engine.dialect.name == ("sqlite" if database == "sqlite" else "postgresql")
+    project = store.create_project("p")
+    assert Store(store.home).get_project(project.id) == project  # a second store (process) sees it
+
+
+def _recipe_writer(home: str, project_id: str, worker: int) -> None:
+    store = Store(home)
+    for i in range(10):
+        store.save_recipe(project_id, f'{{"worker": {worker}, "edit": {i}}}')
+
+
+def test_concurrent_recipe_edits_get_one_version_each(workspace):
+    store = Store(workspace)
+    project = store.create_project("shared")
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_recipe_writer, args=(str(workspace), project.id, w)) for w in range(3)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+        assert p.exitcode == 0
+    assert store.load_recipe(project.id)[0] == 30
+
+
+def test_a_database_that_does_not_answer_is_said_so(tmp_path):
+    with pytest.raises(UserError) as info:
+        Store(tmp_path, database="postgresql+psycopg://someone:secret@127.0.0.1:1/workbench")
+    assert info.value.key == "store.unreachable"
+    assert "secret" not in str(info.value.params)  # the password is never shown
+
+
+def test_a_read_only_database_still_reads_and_refuses_writes_with_a_message(database, workspace):
+    store = Store(workspace)
+    project = store.create_project("kept")
+    if database == "sqlite":
+        read_only = Store(workspace, database=f"sqlite:///file:{store.home / 'workbench.sqlite3'}?mode=ro&uri=true")
+    else:
+        with store._transaction() as db:
+            db.exec_driver_sql(f"ALTER DATABASE {store.engine.url.database} SET default_transaction_read_only = on")
+        store.engine.dispose()
+        read_only = Store(workspace)
+    assert [p.name for p in read_only.list_projects()] == ["kept"]
+    with pytest.raises(UserError) as info:
+        read_only.create_project("new")
+    assert info.value.key == "store.read_only"
+    with pytest.raises(UserError):
+        read_only.rename_project(project.id, "renamed")
+    assert read_only.get_project(project.id).name == "kept"  # nothing lost
+
+
+def test_each_person_sees_only_their_own_and_shared_projects(store):
+    alice, bob = store.as_user(User("alice@example.com")), store.as_user(User("bob@example.com"))
+    mine = alice.create_project("Sales")
+    theirs = bob.create_project("Sales")  # the same name, another owner
+    assert [p.id for p in alice.list_projects()] == [mine.id]
+    assert [p.id for p in bob.list_projects()] == [theirs.id]
+    for call in (lambda: bob.get_project(mine.id), lambda: bob.list_datasets(mine.id),
+                 lambda: bob.load_recipe(mine.id), lambda: bob.list_experiments(mine.id),
+                 lambda: bob.list_jobs(mine.id), lambda: bob.delete_project(mine.id)):
+        with pytest.raises(UserError) as info:
+            call()
+        assert info.value.key == "store.project_forbidden"
+    assert bob.find_project(mine.id) is None
+    assert alice.get_project(mine.id).name == "Sales"  # nothing deleted
+    admin = store.as_user(User("root@example.com", admin=True))
+    assert {p.id for p in admin.list_projects()} == {mine.id, theirs.id}
+
+
+def test_a_viewer_reads_but_cannot_change_and_an_editor_can(store):
+    alice, bob = store.as_user(User("alice@example.com")), store.as_user(User("bob@example.com"))
+    project = alice.create_project("Shared")
+    dataset = _add(alice, project.id, sample_bytes("penguins.csv"), "penguins.csv")
+    alice.share_project(project.id, " Bob@Example.com ", "viewer")
+    assert alice.list_shares(project.id) == [("bob@example.com", "viewer")]
+    assert bob.role(project.id) == "viewer"
+    assert [p.id for p in bob.list_projects()] == [project.id]
+    assert len(bob.load_frame(dataset.id)) == 344
+    writes = {
+        "store.viewer_only": [lambda: _add(bob, project.id, sample_bytes("penguins.csv"), "p.csv"),
+                              lambda: bob.save_recipe(project.id, "{}"), lambda: bob.delete_dataset(dataset.id),
+                              lambda: bob.add_job(project.id, "train", "x")],
+        "store.owner_only": [lambda: bob.delete_project(project.id), lambda: bob.rename_project(project.id, "x"),
+                             lambda: bob.share_project(project.id, "carol@example.com", "editor")],
+    }
+    for key, calls in writes.items():
+        for call in calls:
+            with pytest.raises(UserError) as info:
+                call()
+            assert info.value.key == key
+    assert len(alice.list_datasets(project.id)) == 1  # nothing lost
+    alice.share_project(project.id, "bob@example.com", "editor")
+    assert bob.save_recipe(project.id, "{}") == 1
+    assert bob.add_job(project.id, "train", "x")
+    with pytest.raises(UserError) as info:
+        bob.delete_project(project.id)
+    assert info.value.key == "store.owner_only"
+    alice.unshare_project(project.id, "bob@example.com")
+    assert bob.list_projects() == []
+
+
+def test_sharing_checks_the_address(store):
+    alice = store.as_user(User("alice@example.com"))
+    project = alice.create_project("p")
+    for bad, key in [("bob", "store.share_not_email"), ("", "store.share_not_email"),
+                     ("alice@example.com", "store.share_owner")]:
+        with pytest.raises(UserError) as info:
+            alice.share_project(project.id, bad, "viewer")
+        assert info.value.key == key
+
+
+def test_the_signed_in_person_comes_from_the_providers_claims():
+    admins = frozenset({"root@example.com"})
+    assert user_from_claims({"email": "Alice@Example.com", "name": "Alice"}, admins) == User(
+        "alice@example.com", "Alice", False)
+    assert user_from_claims({"sub": "root@example.com"}, admins).admin

@@ -15,6 +15,7 @@ class Settings:
     max_upload_mb: int
     max_columns: int
     dask_scheduler: str | None
+    admins: frozenset[str]  # e-mail addresses that see and manage every project when sign-in is on
 
 
 def _int_env(name: str, default: int) -> int:
@@ -37,4 +38,5 @@ def get_settings() -> Settings:
         max_upload_mb=_int_env("WORKBENCH_MAX_UPLOAD_MB", 200),
         max_columns=_int_env("WORKBENCH_MAX_COLUMNS", 2000),
         dask_scheduler=os.environ.get("WORKBENCH_DASK_SCHEDULER") or None,
+        admins=frozenset(a.strip().lower() for a in os.environ.get("WORKBENCH_ADMINS", "").split(",") if a.strip()),
     )

@@ -1,7 +1,8 @@
-"""The workspace: one SQLite database plus a folder per project under WORKBENCH_HOME.
+"""The workspace: a database (SQLite in WORKBENCH_HOME, or the PostgreSQL of WORKBENCH_DATABASE_URL) plus a
+folder per project under WORKBENCH_HOME.
 
-Every call opens its own short connection (WAL mode, busy timeout), so several
-browser sessions, threads and processes can read and write at once. Files are
+Every call takes its own short connection and transaction (SQLite: WAL mode, busy timeout, writers take the
+lock at BEGIN), so several browser sessions, threads and processes can read and write at once. Files are
 written to a temporary name and renamed into place before the database row that
 points at them is committed, so a crash never leaves a row without its files.
 One module per entity; Store gathers their calls.
@@ -9,14 +10,16 @@ One module per entity; Store gathers their calls.
 
 from __future__ import annotations
 
-from workbench.store.base import MAX_NAME, SCHEMA_VERSION
+from workbench.store.access import ROLES, normalise_user, user_from_claims
+from workbench.store.base import MAX_NAME, User
 from workbench.store.datasets import Dataset, Datasets
 from workbench.store.experiments import Experiments, StoredExperiment
 from workbench.store.jobs import Jobs
 from workbench.store.projects import Project, Projects
 from workbench.store.recipes import Recipes
 
-__all__ = ["MAX_NAME", "SCHEMA_VERSION", "Dataset", "Project", "Store", "StoredExperiment"]
+__all__ = ["MAX_NAME", "ROLES", "Dataset", "Project", "Store", "StoredExperiment", "User", "normalise_user",
+           "user_from_claims"]
 
 
 class Store(Projects, Datasets, Recipes, Experiments, Jobs):

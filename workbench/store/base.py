@@ -1,77 +1,90 @@
-"""The workspace's database and files: connections, schema, atomic file writes."""
+"""The workspace's tables (SQLAlchemy Core, on SQLite or PostgreSQL), connections and atomic file writes."""
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import tempfile
+import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from workbench.errors import UserError
 
-SCHEMA_VERSION = 5
 MAX_NAME = 100
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS projects (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    opened_at TEXT NOT NULL,
-    active_dataset_id TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS projects_name ON projects (name COLLATE NOCASE);
-CREATE TABLE IF NOT EXISTS datasets (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    rows INTEGER NOT NULL,
-    columns INTEGER NOT NULL,
-    size_bytes INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    report TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS datasets_project ON datasets (project_id);
-CREATE TABLE IF NOT EXISTS recipes (
-    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    version INTEGER NOT NULL,
-    recipe TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (project_id, version)
-);
-CREATE TABLE IF NOT EXISTS experiments (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    dataset_id TEXT NOT NULL,
-    recipe_version INTEGER NOT NULL,
-    record TEXT NOT NULL,
-    chosen INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS experiments_project ON experiments (project_id);
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    kind TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    status TEXT NOT NULL,
-    progress REAL NOT NULL DEFAULT 0,
-    message TEXT,
-    result TEXT,
-    cancel INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    spec TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project_id);
-"""
+metadata = sa.MetaData()
+Text, Int = sa.Text, sa.Integer
+
+projects = sa.Table(
+    "projects", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("opened_at", Text, nullable=False),
+    sa.Column("active_dataset_id", Text),
+    sa.Column("owner", Text, nullable=False, server_default=""),  # "" = made in single-user mode
+)
+# One name per owner, whatever its case (two people may each have a "Sales" project).
+projects_name = sa.Index("projects_owner_name", projects.c.owner, sa.func.lower(projects.c.name), unique=True)
+shares = sa.Table(
+    "shares", metadata,
+    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user", Text, primary_key=True),
+    sa.Column("role", Text, nullable=False),  # "viewer" or "editor"
+    sa.Column("created_at", Text, nullable=False),
+)
+datasets = sa.Table(
+    "datasets", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("filename", Text, nullable=False),
+    sa.Column("rows", Int, nullable=False),
+    sa.Column("columns", Int, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("sha256", Text, nullable=False),
+    sa.Column("report", Text, nullable=False),
+    sa.Column("created_at", Text, nullable=False),
+)
+recipes = sa.Table(
+    "recipes", metadata,
+    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", Int, primary_key=True),
+    sa.Column("recipe", Text, nullable=False),
+    sa.Column("created_at", Text, nullable=False),
+)
+experiments = sa.Table(
+    "experiments", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("dataset_id", Text, nullable=False),
+    sa.Column("recipe_version", Int, nullable=False),
+    sa.Column("record", Text, nullable=False),
+    sa.Column("chosen", Int, nullable=False, server_default="0"),
+    sa.Column("created_at", Text, nullable=False),
+)
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("owner", Text, nullable=False),  # the process or cluster that runs it (workbench.jobs)
+    sa.Column("status", Text, nullable=False),
+    sa.Column("progress", sa.Float, nullable=False, server_default="0"),
+    sa.Column("message", Text),
+    sa.Column("result", Text),
+    sa.Column("cancel", Int, nullable=False, server_default="0"),
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("updated_at", Text, nullable=False),
+    sa.Column("spec", Text),
+)
 
 
 def utc_now() -> str:
@@ -93,48 +106,136 @@ def safe_filename(filename: str) -> str:
     return base[:120] or "upload"
 
 
-class StoreBase:
-    """The database and folder at `home` (created on first use); the entity modules add their calls."""
+def database_url(home: Path) -> str:
+    """WORKBENCH_DATABASE_URL (PostgreSQL for a team), else the SQLite file in the workspace folder."""
+    url = os.environ.get("WORKBENCH_DATABASE_URL", "").strip()
+    return url or f"sqlite:///{home / 'workbench.sqlite3'}"
 
-    def __init__(self, home: Path | str) -> None:
+
+def shown_url(url: str) -> str:
+    """The database's address without its password, for messages."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return "?"
+
+
+_engines: dict[str, sa.Engine] = {}
+_ready: set[str] = set()
+_lock = threading.Lock()
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    # Every transaction that writes starts with BEGIN IMMEDIATE: writers queue on the lock at once instead of
+    # failing when a read transaction turns into a write (SQLAlchemy's documented pysqlite recipe).
+    # No pool: a connection to a file is cheap, and a process that opens many workspaces (the tests) keeps no
+    # file handles open.
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy's event signature
+        dbapi_connection.isolation_level = None
+        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "busy_timeout = 30000"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        write = connection.get_execution_options().get("workbench_write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def engine_for(url: str) -> sa.Engine:
+    """One engine (a pool of connections) per database and process."""
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite"):
+                engine = _sqlite_engine(url)
+            else:
+                engine = sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+            _engines[url] = engine
+    return engine
+
+
+def _forget_parent_connections() -> None:
+    for engine in _engines.values():
+        engine.dispose(close=False)  # a forked child must not share its parent's sockets
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """A database that cannot be reached or written becomes a message saying so and what to do."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InternalError, sa_exc.InterfaceError) as exc:
+        text = str(exc.orig or exc).lower()
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate == "25006" or "readonly" in text or "read-only" in text or "read only" in text:
+            raise UserError("store.read_only", database=shown_url(url)) from None
+        if "locked" in text or "busy" in text:
+            raise UserError("store.busy") from None
+        raise UserError("store.unreachable", database=shown_url(url)) from None
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in person: `id` is the e-mail address the provider vouches for (lower case)."""
+
+    id: str
+    name: str = ""
+    admin: bool = False
+
+
+class StoreBase:
+    """The database and folder at `home` (created on first use); the entity modules add their calls.
+
+    With a `user`, every call checks that user's rights on the project it touches (see store.access);
+    without one (single-user mode, and the cluster's workers running a job someone was allowed to start)
+    nothing is checked."""
+
+    def __init__(self, home: Path | str, database: str | None = None, user: User | None = None) -> None:
+        self.user = user
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.home / "workbench.sqlite3"
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-            _migrate(db)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.url = database or database_url(self.home)
+        self.engine = engine_for(self.url)
+        if self.url not in _ready:
+            with self._transaction() as db:
+                if db.dialect.name == "postgresql":  # two processes starting at once create the tables once
+                    db.execute(sa.text("SELECT pg_advisory_xact_lock(20261202)"))
+                metadata.create_all(db)
+                _migrate(db)
+            _ready.add(self.url)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA busy_timeout = 30000")
+    def _connect(self) -> Iterator[sa.Connection]:
+        """A connection for reading (one consistent snapshot; nothing is written)."""
+        with _translated(self.url), self.engine.connect() as db:
             yield db
-        finally:
-            db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+    def _transaction(self) -> Iterator[sa.Connection]:
+        """A connection whose statements commit together, or not at all."""
+        with _translated(self.url), self.engine.connect() as db:
+            db.execution_options(workbench_write=True)
+            with db.begin():
                 yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a workspace made by an earlier version up to date (columns added since)."""
-    if db.execute("PRAGMA user_version").fetchone()[0] < 5:
-        columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
-        if "spec" not in columns:
-            db.execute("ALTER TABLE jobs ADD COLUMN spec TEXT")
+def _migrate(db: sa.Connection) -> None:
+    """Bring a workspace made by an earlier version up to date (columns and indexes added since)."""
+    inspector = sa.inspect(db)
+    if "spec" not in {c["name"] for c in inspector.get_columns("jobs")}:
+        db.execute(sa.text("ALTER TABLE jobs ADD COLUMN spec TEXT"))
+    if "owner" not in {c["name"] for c in inspector.get_columns("projects")}:
+        db.execute(sa.text("ALTER TABLE projects ADD COLUMN owner TEXT NOT NULL DEFAULT ''"))
+        db.execute(sa.text("DROP INDEX IF EXISTS projects_name"))  # names were unique across the workspace
+    db.execute(sa.schema.CreateIndex(projects_name, if_not_exists=True))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

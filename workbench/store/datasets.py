@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from workbench.errors import UserError
 from workbench.io import ReadReport
-from workbench.store.base import StoreBase, atomic_write, clean_name, safe_filename, utc_now, write_parquet
+from workbench.store.access import Access
+from workbench.store.base import atomic_write, clean_name, datasets, projects, safe_filename, utc_now, write_parquet
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Dataset:
     created_at: str
 
 
-class Datasets(StoreBase):
+class Datasets(Access):
     """Calls on datasets."""
 
     def add_dataset(self, project_id: str, name: str, raw: bytes, filename: str,
@@ -43,6 +44,7 @@ class Datasets(StoreBase):
         The new dataset becomes the project's active one.
         """
         self.get_project(project_id)
+        self._require(project_id, "editor")
         name = clean_name(name)
         dataset_id = uuid.uuid4().hex[:12]
         folder = self.project_dir(project_id) / "datasets" / dataset_id
@@ -53,13 +55,10 @@ class Datasets(StoreBase):
             dataset = Dataset(dataset_id, project_id, name, filename, int(frame.shape[0]), int(frame.shape[1]),
                               len(raw), hashlib.sha256(raw).hexdigest(), report, utc_now())
             with self._transaction() as db:
-                db.execute(
-                    "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (dataset.id, project_id, dataset.name, filename, dataset.rows, dataset.columns,
-                     dataset.size_bytes, dataset.sha256, json.dumps(report.to_dict(), ensure_ascii=False),
-                     dataset.created_at),
-                )
-                db.execute("UPDATE projects SET active_dataset_id = ? WHERE id = ?", (dataset_id, project_id))
+                db.execute(sa.insert(datasets).values(
+                    **{**dataset.__dict__, "report": json.dumps(report.to_dict(), ensure_ascii=False)}))
+                db.execute(sa.update(projects).where(projects.c.id == project_id)
+                           .values(active_dataset_id=dataset_id))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -67,17 +66,19 @@ class Datasets(StoreBase):
 
     def list_datasets(self, project_id: str) -> list[Dataset]:
         """A project's datasets, newest first."""
+        self._require(project_id, "viewer")
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM datasets WHERE project_id = ? ORDER BY created_at DESC",
-                              (project_id,)).fetchall()
+            rows = db.execute(sa.select(datasets).where(datasets.c.project_id == project_id)
+                              .order_by(datasets.c.created_at.desc())).all()
         return [_dataset(r) for r in rows]
 
     def get_dataset(self, dataset_id: str) -> Dataset:
         """Return a dataset; raises UserError when it does not exist (any more)."""
         with self._connect() as db:
-            row = db.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            row = db.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
         if row is None:
             raise UserError("store.dataset_missing")
+        self._require(row.project_id, "viewer")
         return _dataset(row)
 
     def active_dataset(self, project_id: str) -> Dataset | None:
@@ -94,8 +95,9 @@ class Datasets(StoreBase):
         """Make a dataset of the project the one it works on."""
         if self.get_dataset(dataset_id).project_id != project_id:
             raise UserError("store.dataset_missing")
+        self._require(project_id, "editor")
         with self._transaction() as db:
-            db.execute("UPDATE projects SET active_dataset_id = ? WHERE id = ?", (dataset_id, project_id))
+            db.execute(sa.update(projects).where(projects.c.id == project_id).values(active_dataset_id=dataset_id))
 
     def load_frame(self, dataset_id: str) -> pd.DataFrame:
         """Return a dataset's table from its Parquet copy."""
@@ -110,16 +112,18 @@ class Datasets(StoreBase):
     def delete_dataset(self, dataset_id: str) -> None:
         """Delete a dataset and its files."""
         dataset = self.get_dataset(dataset_id)
+        self._require(dataset.project_id, "editor")
         with self._transaction() as db:
-            db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
-            db.execute("UPDATE projects SET active_dataset_id = NULL WHERE active_dataset_id = ?", (dataset_id,))
+            db.execute(sa.delete(datasets).where(datasets.c.id == dataset_id))
+            db.execute(sa.update(projects).where(projects.c.active_dataset_id == dataset_id)
+                       .values(active_dataset_id=None))
         shutil.rmtree(self._dataset_dir(dataset), ignore_errors=True)
 
     def _dataset_dir(self, dataset: Dataset) -> Path:
         return self.project_dir(dataset.project_id) / "datasets" / dataset.id
 
 
-def _dataset(row: sqlite3.Row) -> Dataset:
-    data = dict(row)
+def _dataset(row: sa.Row) -> Dataset:
+    data = row._asdict()
     data["report"] = ReadReport.from_dict(json.loads(data["report"]))
     return Dataset(**data)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from workbench.errors import UserError
-from workbench.store.base import StoreBase, atomic_write, utc_now, write_parquet
+from workbench.store.access import Access
+from workbench.store.base import atomic_write, experiments, utc_now, write_parquet
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,14 @@ class StoredExperiment:
     created_at: str
 
 
-class Experiments(StoreBase):
+class Experiments(Access):
     """Calls on experiments."""
 
     def add_experiment(self, project_id: str, dataset_id: str, recipe_version: int, record: dict,
                        model: bytes, evaluation: pd.DataFrame) -> StoredExperiment:
         """Keep a training run: its record (settings, metrics), the model file and the test-row predictions."""
         self.get_project(project_id)
+        self._require(project_id, "editor")
         experiment_id = uuid.uuid4().hex[:12]
         folder = self.project_dir(project_id) / "experiments" / experiment_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -43,9 +45,9 @@ class Experiments(StoreBase):
             atomic_write(folder / "model.skops", model)
             write_parquet(evaluation, folder / "evaluation.parquet")
             with self._transaction() as db:
-                db.execute("INSERT INTO experiments VALUES (?, ?, ?, ?, ?, 0, ?)",
-                           (experiment_id, project_id, dataset_id, recipe_version,
-                            json.dumps(record, ensure_ascii=False, default=str), utc_now()))
+                db.execute(sa.insert(experiments).values(
+                    id=experiment_id, project_id=project_id, dataset_id=dataset_id, recipe_version=recipe_version,
+                    record=json.dumps(record, ensure_ascii=False, default=str), chosen=0, created_at=utc_now()))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -53,17 +55,19 @@ class Experiments(StoreBase):
 
     def list_experiments(self, project_id: str) -> list[StoredExperiment]:
         """A project's experiments, newest first."""
+        self._require(project_id, "viewer")
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM experiments WHERE project_id = ? ORDER BY created_at DESC",
-                              (project_id,)).fetchall()
+            rows = db.execute(sa.select(experiments).where(experiments.c.project_id == project_id)
+                              .order_by(experiments.c.created_at.desc())).all()
         return [_experiment(r) for r in rows]
 
     def get_experiment(self, experiment_id: str) -> StoredExperiment:
         """Return an experiment; raises UserError when it does not exist (any more)."""
         with self._connect() as db:
-            row = db.execute("SELECT * FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+            row = db.execute(sa.select(experiments).where(experiments.c.id == experiment_id)).first()
         if row is None:
             raise UserError("store.experiment_missing")
+        self._require(row.project_id, "viewer")
         return _experiment(row)
 
     def experiment_model(self, experiment_id: str) -> bytes:
@@ -78,7 +82,9 @@ class Experiments(StoreBase):
         """Keep a file computed later for an experiment (e.g. its explanation), replacing an older one."""
         if not re.fullmatch(r"[\w.-]+", name) or name in ("model.skops", "evaluation.parquet"):
             raise ValueError(f"not an extra experiment file name: {name!r}")
-        atomic_write(self._experiment_dir(self.get_experiment(experiment_id)) / name, data)
+        experiment = self.get_experiment(experiment_id)
+        self._require(experiment.project_id, "editor")
+        atomic_write(self._experiment_dir(experiment) / name, data)
 
     def experiment_file(self, experiment_id: str, name: str) -> bytes | None:
         """A file kept with save_experiment_file(), or None."""
@@ -89,22 +95,25 @@ class Experiments(StoreBase):
         """Mark an experiment as the project's chosen model (one at a time)."""
         if self.get_experiment(experiment_id).project_id != project_id:
             raise UserError("store.experiment_missing")
+        self._require(project_id, "editor")
         with self._transaction() as db:
-            db.execute("UPDATE experiments SET chosen = (id = ?) WHERE project_id = ?", (experiment_id, project_id))
+            db.execute(sa.update(experiments).where(experiments.c.project_id == project_id)
+                       .values(chosen=sa.case((experiments.c.id == experiment_id, 1), else_=0)))
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Delete an experiment and its files."""
         experiment = self.get_experiment(experiment_id)
+        self._require(experiment.project_id, "editor")
         with self._transaction() as db:
-            db.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+            db.execute(sa.delete(experiments).where(experiments.c.id == experiment_id))
         shutil.rmtree(self._experiment_dir(experiment), ignore_errors=True)
 
     def _experiment_dir(self, experiment: StoredExperiment) -> Path:
         return self.project_dir(experiment.project_id) / "experiments" / experiment.id
 
 
-def _experiment(row: sqlite3.Row) -> StoredExperiment:
-    data = dict(row)
+def _experiment(row: sa.Row) -> StoredExperiment:
+    data = row._asdict()
     data["record"] = json.loads(data["record"])
     data["chosen"] = bool(data["chosen"])
     return StoredExperiment(**data)

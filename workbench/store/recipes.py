@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-from workbench.store.base import StoreBase, utc_now
+import sqlalchemy as sa
+
+from workbench.store.access import Access
+from workbench.store.base import projects, recipes, utc_now
 
 
-class Recipes(StoreBase):
+class Recipes(Access):
     """Calls on recipe versions."""
 
     def save_recipe(self, project_id: str, recipe_json: str) -> int:
         """Keep a new version of the project's recipe (every edit is one); return its number."""
         self.get_project(project_id)
+        self._require(project_id, "editor")
         with self._transaction() as db:
-            row = db.execute("SELECT COALESCE(MAX(version), 0) FROM recipes WHERE project_id = ?",
-                             (project_id,)).fetchone()
-            version = int(row[0]) + 1
-            db.execute("INSERT INTO recipes VALUES (?, ?, ?, ?)", (project_id, version, recipe_json, utc_now()))
+            # The project's row is locked first, so two writers at once number their versions one after the other.
+            db.execute(sa.select(projects.c.id).where(projects.c.id == project_id).with_for_update())
+            latest = db.execute(sa.select(sa.func.coalesce(sa.func.max(recipes.c.version), 0))
+                                .where(recipes.c.project_id == project_id)).scalar()
+            version = int(latest) + 1
+            db.execute(sa.insert(recipes).values(project_id=project_id, version=version, recipe=recipe_json,
+                                                 created_at=utc_now()))
         return version
 
     def load_recipe(self, project_id: str) -> tuple[int, str | None]:
         """The latest recipe version and its JSON ((0, None) before the first edit)."""
+        self._require(project_id, "viewer")
         with self._connect() as db:
-            row = db.execute("SELECT version, recipe FROM recipes WHERE project_id = ? ORDER BY version DESC "
-                             "LIMIT 1", (project_id,)).fetchone()
-        return (int(row["version"]), row["recipe"]) if row else (0, None)
+            row = db.execute(sa.select(recipes.c.version, recipes.c.recipe).where(recipes.c.project_id == project_id)
+                             .order_by(recipes.c.version.desc()).limit(1)).first()
+        return (int(row.version), row.recipe) if row else (0, None)
 
     def undo_recipe(self, project_id: str) -> bool:
         """Go back to the recipe before the last edit; False when there is nothing to undo."""
+        self._require(project_id, "editor")
         with self._transaction() as db:
-            row = db.execute("SELECT MAX(version) FROM recipes WHERE project_id = ?", (project_id,)).fetchone()
-            if not row or row[0] is None:
+            db.execute(sa.select(projects.c.id).where(projects.c.id == project_id).with_for_update())
+            latest = db.execute(sa.select(sa.func.max(recipes.c.version))
+                                .where(recipes.c.project_id == project_id)).scalar()
+            if latest is None:
                 return False
-            db.execute("DELETE FROM recipes WHERE project_id = ? AND version = ?", (project_id, row[0]))
+            db.execute(sa.delete(recipes).where(recipes.c.project_id == project_id, recipes.c.version == latest))
         return True

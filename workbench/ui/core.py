@@ -15,7 +15,7 @@ from workbench.errors import UserError
 from workbench.i18n import LANGUAGES, Note, escape_md, normalise_language, set_language, t
 from workbench.samples import ensure_workspace
 from workbench.settings import get_settings
-from workbench.store import Dataset, Project, Store
+from workbench.store import Dataset, Project, Store, User
 
 log = logging.getLogger("workbench.ui")
 
@@ -50,11 +50,19 @@ _keep_keras_state()
 
 @dataclass(frozen=True)
 class PageContext:
-    """What a page works on: the store, the open project and the language."""
+    """What a page works on: the store (seen by the signed-in person, if any), the open project, the language
+    and that person's role on the project ('owner' in single-user mode)."""
 
     store: Store
     project: Project
     lang: str
+    user: User | None = None
+    role: str = "owner"
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether this person may change the project (train, upload, clean); a viewer may only look."""
+        return self.role in ("owner", "editor")
 
     def dataset(self) -> Dataset | None:
         """The project's active dataset, if any."""
@@ -120,13 +128,38 @@ def page_setup(title_key: str) -> PageContext:
     lang = current_language()
     st.set_page_config(page_title=f"{t(title_key)} · {t('app.name')}", page_icon=":material/science:",
                        layout="wide")
-    store = get_store()
-    project = _open_project(store, lang)
-    _sidebar(store, project)
+    from workbench.ui.auth import signed_in_user
+
+    user = signed_in_user()
+    try:
+        store = get_store().as_user(user)
+        project = _open_project(store, lang)
+    except UserError as exc:  # the database does not answer, or the project is not this person's
+        _refuse(exc, user)
+    _sidebar(store, project, user)
     st.query_params.update({"project": project.id, "lang": lang})
     st.title(t(title_key))
     _widget_texts()
-    return PageContext(store, project, lang)
+    role = store.role(project.id)
+    if role == "viewer":
+        st.info(t("auth.viewer_banner"), icon=":material/visibility:")
+    return PageContext(store, project, lang, user, role or "viewer")
+
+
+def _refuse(exc: UserError, user: User | None) -> None:
+    """Say why the page cannot open (and nothing of the project); offer a way back to one's own projects."""
+    from workbench.ui.auth import signed_in_sidebar
+
+    st.title(t("app.name"))
+    st.error(say(exc.key, **exc.params), icon=":material/block:")
+    if exc.key == "store.project_forbidden":
+        st.session_state.pop("project_id", None)
+        if st.button(t("auth.my_projects"), type="primary"):
+            st.query_params.pop("project", None)
+            st.rerun()
+    with st.sidebar:
+        signed_in_sidebar(user)
+    st.stop()
 
 
 def _css_text(text: str) -> str:
@@ -149,7 +182,16 @@ def _widget_texts() -> None:
 
 
 def _open_project(store: Store, lang: str) -> Project:
-    for candidate in (st.session_state.get("project_id"), st.query_params.get("project")):
+    """The session's project, else the one the URL names, else the latest; a project the URL names that is
+    not this person's raises UserError('store.project_forbidden')."""
+    asked = st.query_params.get("project")
+    if asked and asked != st.session_state.get("project_id"):
+        try:
+            store.get_project(asked)
+        except UserError as exc:
+            if exc.key == "store.project_forbidden":
+                raise  # a missing project is passed over below
+    for candidate in (st.session_state.get("project_id"), asked):
         project = store.find_project(candidate)
         if project is not None:
             break
@@ -176,7 +218,9 @@ def _on_project() -> None:
     select_project(st.session_state["_project_widget"])
 
 
-def _sidebar(store: Store, project: Project) -> None:
+def _sidebar(store: Store, project: Project, user: User | None) -> None:
+    from workbench.ui.auth import signed_in_sidebar
+
     with st.sidebar:
         for script, title_key, icon in PAGES:
             st.page_link(script, label=t(title_key), icon=icon)
@@ -189,6 +233,7 @@ def _sidebar(store: Store, project: Project) -> None:
         st.session_state["_project_widget"] = project.id
         st.selectbox(t("sidebar.project"), list(projects), format_func=projects.get, key="_project_widget",
                      on_change=_on_project)
+        signed_in_sidebar(user)
 
 
 def live_fragment(lang: str, run_every: float | None) -> Callable[[Callable[[], None]], Callable[[], None]]:

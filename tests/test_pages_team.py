@@ -1,0 +1,101 @@
+"""AppTest: the pages with sign-in configured (st.user as the provider would fill it)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from workbench.samples import ensure_workspace
+from workbench.store import Store, User
+
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-secret",
+        "client_id": "workbench", "client_secret": "secret",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+
+
+def _run(page: str, email: str | None, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()} if email else {
+        "is_logged_in": False}
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page != "app.py":
+        at.switch_page(page)
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(str(e.value) for kind in ("title", "markdown", "error", "info", "caption", "warning",
+                                               "success", "subheader") for e in getattr(at, kind))
+
+
+def _own_project(workspace, email: str):
+    store = Store(workspace).as_user(User(email))
+    return store, ensure_workspace(store, "en")
+
+
+def test_a_signed_out_visitor_sees_only_the_sign_in_page(workspace):
+    _own_project(workspace, "alice@example.com")
+    for page in ("app.py", "pages/data.py", "pages/model.py"):
+        at = _run(page, None, lang="ja")
+        assert not at.exception
+        assert [b.label for b in at.button] == ["サインイン"]
+        assert "サインインすると自分のプロジェクトが表示されます" in _texts(at)
+        assert not at.sidebar.selectbox and not at.dataframe  # no project, no data
+
+
+def test_a_signed_in_person_gets_a_project_of_their_own_and_sees_who_they_are(workspace):
+    _, bobs = _own_project(workspace, "bob@example.com")
+    at = _run("app.py", "alice@example.com")
+    assert not at.exception
+    assert "Signed in as Alice (alice@example.com)" in _texts(at)
+    assert "Team mode" in _texts(at) and "Single-user mode" not in _texts(at)
+    assert [o for o in at.sidebar.selectbox(key="_project_widget").options] != [bobs.id]
+    alice = Store(workspace).as_user(User("alice@example.com"))
+    assert [p.owner for p in alice.list_projects()] == ["alice@example.com"]
+    assert bobs.id not in {p.id for p in alice.list_projects()}
+
+
+def test_the_url_of_another_persons_project_is_refused_without_its_data(workspace):
+    _, bobs = _own_project(workspace, "bob@example.com")
+    _own_project(workspace, "alice@example.com")
+    for page in ("app.py", "pages/explore.py"):
+        at = _run(page, "alice@example.com", project=bobs.id)
+        assert not at.exception
+        assert any("is not yours and has not been shared with you" in e.value for e in at.error)
+        assert not at.dataframe and "titanic" not in _texts(at).lower()
+    at.button[0].click().run()  # "Open my projects"
+    assert not at.error and at.query_params["project"] != [bobs.id]
+
+
+def test_a_viewer_sees_a_shared_project_but_cannot_train_or_delete(workspace):
+    alice, project = _own_project(workspace, "alice@example.com")
+    alice.share_project(project.id, "bob@example.com", "viewer")
+    at = _run("app.py", "bob@example.com", project=project.id)
+    assert not at.exception
+    assert "its owner shared it with you as a viewer" in _texts(at)
+    assert "shared this project with you (viewer" in _texts(at)
+    assert at.checkbox(key="confirm_delete_project").disabled
+    at.switch_page("pages/model.py").run()
+    at.button(key="train").click().run()
+    assert any("You can view this project but not change it" in e.value for e in at.error)
+    assert alice.list_jobs(project.id) == []  # nothing started
+
+
+def test_the_owner_shares_a_project_and_takes_it_back(workspace):
+    alice, project = _own_project(workspace, "alice@example.com")
+    at = _run("app.py", "alice@example.com", lang="ja")
+    assert "このプロジェクトはあなただけが見られます。" in _texts(at)
+    share = next(w for w in at.text_input if w.label == "共有相手（メールアドレス）")
+    share.input("nobody").run()
+    next(b for b in at.button if b.label == "共有する").click().run()
+    assert any("メールアドレス（例: name@example.com）" in e.value for e in at.error)
+    share = next(w for w in at.text_input if w.label == "共有相手（メールアドレス）")
+    share.input("Bob@Example.com")
+    next(s for s in at.selectbox if s.label == "役割").set_value("editor")
+    next(b for b in at.button if b.label == "共有する").click().run()
+    assert alice.list_shares(project.id) == [("bob@example.com", "editor")]
+    assert "bob@example\\.com · 編集者：変更・学習できる" in _texts(at)
+    at.button(key="unshare_bob@example.com").click().run()
+    assert alice.list_shares(project.id) == []
