@@ -11,4 +11,11 @@ if [ -z "${WORKBENCH_DASK_SCHEDULER:-}" ]; then
   .venv/bin/python -m workbench cluster start --port "$port"
   export WORKBENCH_DASK_SCHEDULER="tcp://127.0.0.1:$port"
 fi
-exec .venv/bin/python -m streamlit run app.py "$@"
+# Single-user mode listens on 127.0.0.1 only (.streamlit/config.toml). With sign-in configured (an [auth]
+# section in .streamlit/secrets.toml) the app is for a team: it listens on WORKBENCH_ADDRESS (default all
+# interfaces).
+address=()
+if grep -qs '^\[auth' .streamlit/secrets.toml; then
+  address=(--server.address "${WORKBENCH_ADDRESS:-0.0.0.0}")
+fi
+exec .venv/bin/python -m streamlit run app.py "${address[@]}" "$@"

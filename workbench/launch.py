@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_app(home: Path, port: int, env: dict[str, str] | None = None, log: Path | None = None,
-              wait_s: float = 120.0) -> subprocess.Popen:
-    """The app on 127.0.0.1:`port` with the workspace `home` (and `env` added), its output appended to `log`;
-    returns once it answers its health check, or raises RuntimeError with the log's text."""
+              wait_s: float = 120.0, args: list[str] | None = None) -> subprocess.Popen:
+    """The app on 127.0.0.1:`port` with the workspace `home` (and `env` and streamlit's `args` added), its
+    output appended to `log`; returns once it answers its health check, or raises RuntimeError with the log's
+    text."""
     out = open(log, "ab") if log else subprocess.DEVNULL
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", *(args or [])],
         cwd=ROOT, env={**os.environ, "WORKBENCH_HOME": str(home), **(env or {})}, stdout=out,
         stderr=subprocess.STDOUT)
     if log:

@@ -55,11 +55,12 @@ def sample_project(app_home: Path):
     return make
 
 
-def start_app(home: Path, port: int, **env: str) -> subprocess.Popen:
-    """The app on 127.0.0.1:`port` with the workspace `home` (and `env` added), logging to home/streamlit.log."""
+def start_app(home: Path, port: int, args: list[str] | None = None, **env: str) -> subprocess.Popen:
+    """The app on 127.0.0.1:`port` with the workspace `home` (and `env` and streamlit's `args` added), logging
+    to home/streamlit.log."""
     from workbench.launch import start_app as launch
 
-    return launch(home, port, env, home / "streamlit.log", wait_s=90)
+    return launch(home, port, env, home / "streamlit.log", wait_s=90, args=args)
 
 
 @pytest.fixture(scope="module")
