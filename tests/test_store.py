@@ -125,16 +125,21 @@ def _writer(home: str, project_id: str, worker: int) -> None:
         store.create_project(f"worker {worker} project {i}")
 
 
+def _write_at_once(target, workspace: Path, project_id: str, workers: int) -> None:
+    """Run `target(home, project_id, worker)` in `workers` new processes at once; each must succeed."""
+    ctx = multiprocessing.get_context("spawn")
+    processes = [ctx.Process(target=target, args=(str(workspace), project_id, w)) for w in range(workers)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(120)
+        assert p.exitcode == 0
+
+
 def test_concurrent_writers_in_separate_processes_lose_nothing(workspace):
     store = Store(workspace)
     project = store.create_project("shared")
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_writer, args=(str(workspace), project.id, w)) for w in range(4)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(120)
-        assert p.exitcode == 0
+    _write_at_once(_writer, workspace, project.id, 4)
     names = sorted(d.name for d in store.list_datasets(project.id))
     assert names == sorted(f"w{w}-{i}" for w in range(4) for i in range(5))
     assert len(store.list_projects()) == 1 + 4 * 5
@@ -174,13 +179,7 @@ def _recipe_writer(home: str, project_id: str, worker: int) -> None:
 def test_concurrent_recipe_edits_get_one_version_each(workspace):
     store = Store(workspace)
     project = store.create_project("shared")
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_recipe_writer, args=(str(workspace), project.id, w)) for w in range(3)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(120)
-        assert p.exitcode == 0
+    _write_at_once(_recipe_writer, workspace, project.id, 3)
     assert store.load_recipe(project.id)[0] == 30
 
 
