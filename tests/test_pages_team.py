@@ -5,6 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.test_pages import _text as _texts
 from workbench.samples import ensure_workspace
 from workbench.store import Store, User
 
@@ -23,11 +24,6 @@ def _run(page: str, email: str | None, **query: str) -> AppTest:
     if page != "app.py":
         at.switch_page(page)
     return at.run()
-
-
-def _texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("title", "markdown", "error", "info", "caption", "warning",
-                                               "success", "subheader") for e in getattr(at, kind))
 
 
 def _own_project(workspace, email: str):

@@ -74,7 +74,7 @@ def test_two_people_each_see_their_own_and_shared_projects(team_app, browser):
     url, projects, home = team_app
     alice = _sign_in(browser, url, "alice@example.com")
     expect(_title(alice)).to_have_text("Home")
-    expect(alice.get_by_text("Only you can see this project.").or_(alice.get_by_text("bob@example.com"))).to_be_visible()
+    expect(alice.get_by_text("bob@example.com · viewer: can look")).to_be_visible()  # whom she shared it with
     alice.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
     options = alice.get_by_role("option")
     expect(options).to_have_text(["Alice's churn"])  # not Bob's

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import sqlalchemy as sa
 
 from workbench.errors import UserError
@@ -16,8 +18,8 @@ class Access(StoreBase):
 
     def as_user(self, user: User | None) -> "Access":
         """The same workspace seen by `user` (cheap: the tables and connections are shared)."""
-        view = object.__new__(type(self))
-        view.__dict__.update(self.__dict__, user=user)
+        view = copy.copy(self)
+        view.user = user
         return view
 
     def role(self, project_id: str) -> str | None:

@@ -22,11 +22,22 @@ MAX_NAME = 100
 metadata = sa.MetaData()
 Text, Int = sa.Text, sa.Integer
 
+
+def _project_id(**options: bool) -> sa.Column:
+    """The column naming the project a row belongs to (its rows go when the project is deleted)."""
+    return sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False,
+                     **options)
+
+
+def _created_at() -> sa.Column:
+    return sa.Column("created_at", Text, nullable=False)
+
+
 projects = sa.Table(
     "projects", metadata,
     sa.Column("id", Text, primary_key=True),
     sa.Column("name", Text, nullable=False),
-    sa.Column("created_at", Text, nullable=False),
+    _created_at(),
     sa.Column("opened_at", Text, nullable=False),
     sa.Column("active_dataset_id", Text),
     sa.Column("owner", Text, nullable=False, server_default=""),  # "" = made in single-user mode
@@ -35,15 +46,15 @@ projects = sa.Table(
 projects_name = sa.Index("projects_owner_name", projects.c.owner, sa.func.lower(projects.c.name), unique=True)
 shares = sa.Table(
     "shares", metadata,
-    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    _project_id(primary_key=True),
     sa.Column("user", Text, primary_key=True),
     sa.Column("role", Text, nullable=False),  # "viewer" or "editor"
-    sa.Column("created_at", Text, nullable=False),
+    _created_at(),
 )
 datasets = sa.Table(
     "datasets", metadata,
     sa.Column("id", Text, primary_key=True),
-    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    _project_id(index=True),
     sa.Column("name", Text, nullable=False),
     sa.Column("filename", Text, nullable=False),
     sa.Column("rows", Int, nullable=False),
@@ -51,29 +62,29 @@ datasets = sa.Table(
     sa.Column("size_bytes", sa.BigInteger, nullable=False),
     sa.Column("sha256", Text, nullable=False),
     sa.Column("report", Text, nullable=False),
-    sa.Column("created_at", Text, nullable=False),
+    _created_at(),
 )
 recipes = sa.Table(
     "recipes", metadata,
-    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    _project_id(primary_key=True),
     sa.Column("version", Int, primary_key=True),
     sa.Column("recipe", Text, nullable=False),
-    sa.Column("created_at", Text, nullable=False),
+    _created_at(),
 )
 experiments = sa.Table(
     "experiments", metadata,
     sa.Column("id", Text, primary_key=True),
-    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    _project_id(index=True),
     sa.Column("dataset_id", Text, nullable=False),
     sa.Column("recipe_version", Int, nullable=False),
     sa.Column("record", Text, nullable=False),
     sa.Column("chosen", Int, nullable=False, server_default="0"),
-    sa.Column("created_at", Text, nullable=False),
+    _created_at(),
 )
 jobs = sa.Table(
     "jobs", metadata,
     sa.Column("id", Text, primary_key=True),
-    sa.Column("project_id", Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    _project_id(index=True),
     sa.Column("kind", Text, nullable=False),
     sa.Column("owner", Text, nullable=False),  # the process or cluster that runs it (workbench.jobs)
     sa.Column("status", Text, nullable=False),
@@ -81,7 +92,7 @@ jobs = sa.Table(
     sa.Column("message", Text),
     sa.Column("result", Text),
     sa.Column("cancel", Int, nullable=False, server_default="0"),
-    sa.Column("created_at", Text, nullable=False),
+    _created_at(),
     sa.Column("updated_at", Text, nullable=False),
     sa.Column("spec", Text),
 )

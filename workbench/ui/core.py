@@ -16,6 +16,7 @@ from workbench.i18n import LANGUAGES, Note, escape_md, normalise_language, set_l
 from workbench.samples import ensure_workspace
 from workbench.settings import get_settings
 from workbench.store import Dataset, Project, Store, User
+from workbench.ui.auth import signed_in_sidebar, signed_in_user
 
 log = logging.getLogger("workbench.ui")
 
@@ -58,11 +59,6 @@ class PageContext:
     lang: str
     user: User | None = None
     role: str = "owner"
-
-    @property
-    def can_edit(self) -> bool:
-        """Whether this person may change the project (train, upload, clean); a viewer may only look."""
-        return self.role in ("owner", "editor")
 
     def dataset(self) -> Dataset | None:
         """The project's active dataset, if any."""
@@ -128,8 +124,6 @@ def page_setup(title_key: str) -> PageContext:
     lang = current_language()
     st.set_page_config(page_title=f"{t(title_key)} · {t('app.name')}", page_icon=":material/science:",
                        layout="wide")
-    from workbench.ui.auth import signed_in_user
-
     user = signed_in_user()
     try:
         store = get_store().as_user(user)
@@ -143,13 +137,11 @@ def page_setup(title_key: str) -> PageContext:
     role = store.role(project.id)
     if role == "viewer":
         st.info(t("auth.viewer_banner"), icon=":material/visibility:")
-    return PageContext(store, project, lang, user, role or "viewer")
+    return PageContext(store, project, lang, user, role)
 
 
 def _refuse(exc: UserError, user: User | None) -> None:
     """Say why the page cannot open (and nothing of the project); offer a way back to one's own projects."""
-    from workbench.ui.auth import signed_in_sidebar
-
     st.title(t("app.name"))
     st.error(say(exc.key, **exc.params), icon=":material/block:")
     if exc.key == "store.project_forbidden":
@@ -219,8 +211,6 @@ def _on_project() -> None:
 
 
 def _sidebar(store: Store, project: Project, user: User | None) -> None:
-    from workbench.ui.auth import signed_in_sidebar
-
     with st.sidebar:
         for script, title_key, icon in PAGES:
             st.page_link(script, label=t(title_key), icon=icon)
