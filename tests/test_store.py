@@ -274,3 +274,25 @@ def test_the_signed_in_person_comes_from_the_providers_claims():
     assert user_from_claims({"email": "Alice@Example.com", "name": "Alice"}, admins) == User(
         "alice@example.com", "Alice", False)
     assert user_from_claims({"sub": "root@example.com"}, admins).admin
+
+
+def test_every_zoo_table_is_kept_and_shared_whole_on_both_databases(store):
+    from tests.zoo import TABLES
+
+    alice, bob = store.as_user(User("alice@example.com")), store.as_user(User("bob@example.com"))
+    project = alice.create_project("動物園 zoo")
+    alice.share_project(project.id, "bob@example.com", "viewer")
+    for table in TABLES:
+        raw, filename = table.load()
+        frame, report = read_table(raw, filename)
+        dataset = alice.add_dataset(project.id, f"{table.name} データ", raw, filename, frame, report)
+        again = bob.get_dataset(dataset.id)  # what the person it is shared with sees
+        assert (again.name, again.rows, again.columns, again.report) == (
+            f"{table.name} データ", *frame.shape, report), table.name
+        assert bob.raw_bytes(dataset.id) == raw, table.name
+        pd.testing.assert_frame_equal(_ns(bob.load_frame(dataset.id)), _ns(frame), obj=table.name)
+
+
+def _ns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates in nanoseconds (the Parquet copy keeps their values, not always their unit)."""
+    return frame.apply(lambda col: col.dt.as_unit("ns") if col.dtype.kind == "M" else col)
