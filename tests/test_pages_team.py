@@ -45,7 +45,7 @@ def test_a_signed_in_person_gets_a_project_of_their_own_and_sees_who_they_are(wo
     _, bobs = _own_project(workspace, "bob@example.com")
     at = _run("app.py", "alice@example.com")
     assert not at.exception
-    assert "Signed in as Alice (alice@example.com)" in _texts(at)
+    assert "Signed in as Alice (alice@example\\.com)" in _texts(at)
     assert "Team mode" in _texts(at) and "Single-user mode" not in _texts(at)
     assert [o for o in at.sidebar.selectbox(key="_project_widget").options] != [bobs.id]
     alice = Store(workspace).as_user(User("alice@example.com"))
@@ -95,3 +95,13 @@ def test_the_owner_shares_a_project_and_takes_it_back(workspace):
     assert "bob@example\\.com · 編集者：変更・学習できる" in _texts(at)
     at.button(key="unshare_bob@example.com").click().run()
     assert alice.list_shares(project.id) == []
+
+
+def test_a_person_without_a_name_claim_is_shown_once_by_address(workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "carol@example.com"}
+    at.query_params["lang"] = "ja"
+    at.run()
+    assert not at.exception
+    assert [c.value for c in at.sidebar.caption] == ["carol@example\\.com としてサインイン中"]

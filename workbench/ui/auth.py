@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.i18n import t
+from workbench.i18n import escape_md, t
 from workbench.settings import get_settings
 from workbench.store import User, user_from_claims
 
@@ -45,5 +45,8 @@ def signed_in_sidebar(user: User | None) -> None:
     """Who is signed in, and a way out."""
     if user is None:
         return
-    st.caption(t("auth.signed_in_as", name=user.name, email=user.id))
+    if user.name and user.name != user.id:
+        st.caption(t("auth.signed_in_as", name=escape_md(user.name), email=escape_md(user.id)))
+    else:  # the provider gave no name
+        st.caption(t("auth.signed_in_email", email=escape_md(user.id)))
     st.button(t("auth.sign_out"), on_click=st.logout, key="sign_out")
