@@ -53,6 +53,10 @@ def test_a_job_runs_on_a_worker_and_outlives_the_web_server_that_started_it(tmp_
         assert experiment.id in jobs.made_experiments(job) and 0.7 < experiment.record["metrics"]["roc_auc"] <= 1
         worker_pid = next(iter(client.run(os.getpid).values()))
         assert worker_pid not in (os.getpid(), int(server_pid))
+        # a job on a single-threaded worker fits on one core (joblib's n_jobs), not on every core of the machine
+        from workbench.training import job_cores
+
+        assert client.submit(job_cores, pure=False).result() == 1 and job_cores() == (os.cpu_count() or 1)
 
 
 def test_a_worker_that_dies_mid_job_leaves_it_interrupted_and_it_can_run_again(tmp_path, monkeypatch):

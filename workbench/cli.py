@@ -148,7 +148,7 @@ def _train(args: argparse.Namespace) -> int:
 def _automl(args: argparse.Namespace) -> int:
     from workbench.automl import METRICS, AutoMLSettings, Search, dask_client, pipeline_code, search_and_train
     from workbench.tasks import check_target
-    from workbench.training import default_folds
+    from workbench.training import default_folds, job_cores
 
     inputs = _training_inputs(args)
     if inputs is None:
@@ -163,7 +163,7 @@ def _automl(args: argparse.Namespace) -> int:
         raise UserError("cli.automl.bad_minutes")
     settings = AutoMLSettings(args.target, task, args.metric or "", args.minutes, args.preset,
                               default_folds(len(frame)), args.seed)
-    search = Search(frame, recipe, settings, client=dask_client(), n_jobs=os.cpu_count() or 1)
+    search = Search(frame, recipe, settings, client=dask_client(), n_jobs=job_cores())
 
     def tick(searching: bool) -> None:
         if searching:

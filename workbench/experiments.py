@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from concurrent.futures import Future
 from dataclasses import asdict, replace
 from typing import Any, Callable
@@ -28,6 +27,7 @@ from workbench.training import (
     Settings,
     Split,
     cross_validate_params,
+    job_cores,
     learning_curve_data,
     propose_model,
     train_experiment,
@@ -288,7 +288,7 @@ def automl_job(store: Store, project_id: str, dataset_id: str, settings: Any) ->
 
     def work(ctx: JobContext) -> dict:
         frame, recipe, version = _inputs(store, project_id, dataset_id)
-        search = Search(frame, recipe, settings, client=dask_client(), n_jobs=os.cpu_count() or 1)
+        search = Search(frame, recipe, settings, client=dask_client(), n_jobs=job_cores())
 
         def tick(searching: bool) -> None:
             if ctx.cancelled():

@@ -171,9 +171,21 @@ def fittable(pipeline: Pipeline, y: pd.Series, rows_per_class: int = 2) -> Pipel
     return pipeline
 
 
+def job_cores() -> int:
+    """How many cores the work running here may use for parallel fits (joblib's n_jobs): inside a Dask worker,
+    that worker's threads (a local cluster's worker has one per job slot, so two jobs on two cores do not
+    fight for them); elsewhere every core of the machine."""
+    try:
+        from distributed import get_worker
+
+        return max(1, get_worker().state.nthreads)
+    except (ImportError, ValueError):  # not inside a worker (or a bundle without Dask)
+        return os.cpu_count() or 1
+
+
 def _cv_workers(X: pd.DataFrame) -> int:
     """Folds in parallel (one thread each) on large tables; small ones are faster without process start-up."""
-    return max(1, min(2, os.cpu_count() or 1)) if len(X) >= 20_000 else 1
+    return max(1, min(2, job_cores())) if len(X) >= 20_000 else 1
 
 
 LARGE_TABLE = 50_000  # rows from which 3 folds are proposed instead of 5
