@@ -1,12 +1,13 @@
 """Load benchmark: simulated analysts on one server, with jobs inside the web process vs on a Dask cluster.
 
-    python benchmarks/load.py [--sessions 10] [--minutes 10] [--modes inprocess cluster] [--workers 2]
+    python benchmarks/load.py [--sessions 10] [--minutes 10] [--think 5] [--modes inprocess cluster] [--workers 2]
 
 For each mode, on a fresh workspace: the app (`streamlit run`, loopback only) and, for "cluster", a local Dask
 cluster of `--workers` workers (workbench.cluster, as scripts/start.sh starts it). One AutoML search (2 minutes)
 starts first, through the AutoML page's button. Then `--sessions` simulated browser sessions (each a websocket
 to Streamlit's /_stcore/stream speaking its protocol, as a tab does, on a project of its own) open the Explore
-and Data pages in turn for `--minutes`, and click Train on the Model page once a minute. Measured:
+and Data pages in turn for `--minutes`, reading each for `--think` seconds (a person looks at a page before the
+next click), and click Train on the Model page once a minute. Measured:
 - page time: from asking for a script run (opening a page, clicking a button) to the run finished, p50/p95;
 - errors: runs that drew an exception, timed out (120 s) or lost their websocket;
 - jobs: started, finished ("done") within 5 minutes of the end, recorded in the store;
@@ -91,7 +92,8 @@ class Session:
                 return time.perf_counter() - began, exceptions
 
 
-async def analyst(port: int, project: str, seconds: float, times: list, errors: list, started: list) -> None:
+async def analyst(port: int, project: str, seconds: float, think: float, times: list, errors: list,
+                  started: list) -> None:
     """Opens the Explore and Data pages in turn, and once a minute the Model page and its Train button."""
     session = Session(port)
     await session.open()
@@ -116,11 +118,11 @@ async def analyst(port: int, project: str, seconds: float, times: list, errors: 
             errors.append(type(exc).__name__)
             session = Session(port)
             await session.open()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(think)
     session.ws.close()
 
 
-async def drive(port: int, projects: list[str], seconds: float, pid: int, rss: dict) -> dict:
+async def drive(port: int, projects: list[str], seconds: float, think: float, pid: int, rss: dict) -> dict:
     times: list[float] = []
     errors: list[str] = []
     started: list[str] = []
@@ -130,12 +132,12 @@ async def drive(port: int, projects: list[str], seconds: float, pid: int, rss: d
         await warm.run(page, f"project={projects[0]}")
     rss["start"] = psutil.Process(pid).memory_info().rss
     await warm.run("automl", f"project={projects[0]}", click="automl_start")  # a 2-minute search first
-    await asyncio.gather(*(analyst(port, p, seconds, times, errors, started) for p in projects[1:]))
+    await asyncio.gather(*(analyst(port, p, seconds, think, times, errors, started) for p in projects[1:]))
     warm.ws.close()
     return {"times": times, "errors": errors, "started": len(started)}
 
 
-def run_mode(mode: str, sessions: int, minutes: float, workers: int) -> dict:
+def run_mode(mode: str, sessions: int, minutes: float, think: float, workers: int) -> dict:
     home = Path(tempfile.mkdtemp(prefix=f"load-{mode}-"))
     store = Store(home)
     projects = []
@@ -152,7 +154,7 @@ def run_mode(mode: str, sessions: int, minutes: float, workers: int) -> dict:
     server = start_app(home, port, env, home / "streamlit.log")
     try:
         rss: dict = {}
-        result = asyncio.run(drive(port, projects, minutes * 60, server.pid, rss))
+        result = asyncio.run(drive(port, projects, minutes * 60, think, server.pid, rss))
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             rows = [j for p in projects for j in store.list_jobs(p)]
@@ -182,12 +184,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--think", type=float, default=5.0, help="seconds a session reads a page before the next")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--modes", nargs="+", default=["inprocess", "cluster"], choices=["inprocess", "cluster"])
     args = parser.parse_args()
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.sessions} sessions, "
-          f"{args.minutes} min, {args.workers} workers for the cluster", flush=True)
-    results = [run_mode(mode, args.sessions, args.minutes, args.workers) for mode in args.modes]
+          f"{args.minutes} min, {args.think} s per page, {args.workers} workers for the cluster", flush=True)
+    results = [run_mode(mode, args.sessions, args.minutes, args.think, args.workers) for mode in args.modes]
     print("| mode | pages opened | p50 (s) | p95 (s) | errors | training jobs started / done | AutoML done | "
           "server RSS start → end (MB) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

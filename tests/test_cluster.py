@@ -158,6 +158,10 @@ def test_the_local_cluster_of_start_sh_runs_jobs_and_stops(tmp_path, monkeypatch
     try:
         assert started["workers_started"] == 1 and cluster.answers(port)
         assert cluster.start(home, port, workers=1) == {}  # a second start uses the running one
+        from distributed import Client
+
+        with Client(cluster.address(port), timeout=30) as client:  # workers yield the CPU to the web server
+            assert set(client.run(os.nice, 0).values()) == {min(19, os.nice(0) + cluster.WORKER_NICE)}
         monkeypatch.setenv("WORKBENCH_DASK_SCHEDULER", cluster.address(port))
         store, project, dataset = _project_with_titanic(home)
         job_id, future = start(store, project.id, "train", dataset_id=dataset.id,

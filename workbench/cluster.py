@@ -1,7 +1,8 @@
 """The local Dask cluster `scripts/start.sh` starts beside the app: one scheduler on 127.0.0.1 and one
-single-threaded worker per core, each offering one job slot (workbench.jobs.JOB_RESOURCE). They run detached
-from the app, so jobs outlive a restart of the web server; `python -m workbench cluster stop` ends them.
-Their logs and process ids are kept in WORKBENCH_HOME/cluster/."""
+single-threaded worker per core, each offering one job slot (workbench.jobs.JOB_RESOURCE), at a lower CPU
+priority than the app (pages stay quick while every core trains). They run detached from the app, so jobs
+outlive a restart of the web server; `python -m workbench cluster stop` ends them. Their logs and process ids
+are kept in WORKBENCH_HOME/cluster/."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from workbench.jobs import JOB_RESOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8786
+WORKER_NICE = 10  # workers yield the CPU to the web server, so pages stay quick while every core trains
 
 
 def address(port: int = DEFAULT_PORT) -> str:
@@ -48,16 +50,17 @@ def start(home: Path, port: int = DEFAULT_PORT, workers: int | None = None, wait
            "DASK_DISTRIBUTED__WORKER__DAEMON": "False",  # a job may start processes of its own (joblib)
            "WORKBENCH_DASK_SCHEDULER": address(port)}  # an AutoML job's TPOT search uses the same cluster
 
-    def launch(name: str, args: list[str]) -> int:
+    def launch(name: str, args: list[str], nice: int = 0) -> int:
         log = open(folder / f"{name}.log", "ab")
         process = subprocess.Popen([dask, *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=folder, env=env, start_new_session=True)  # not stopped with the app
+                                   cwd=folder, env=env, start_new_session=True,  # not stopped with the app
+                                   preexec_fn=(lambda: os.nice(nice)) if nice else None)
         return process.pid
 
     pids = {"scheduler": launch("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(port),
                                               "--no-dashboard"])}
     pids["workers"] = launch("workers", ["worker", address(port), "--nworkers", str(workers), "--nthreads", "1",
-                                         "--resources", f"{JOB_RESOURCE}=1", "--no-dashboard"])
+                                         "--resources", f"{JOB_RESOURCE}=1", "--no-dashboard"], nice=WORKER_NICE)
     (folder / "pids.json").write_text(json.dumps({**pids, "port": port}))
     _until_joined(port, workers, wait_s)
     return {**pids, "workers_started": workers}

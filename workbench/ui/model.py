@@ -56,10 +56,15 @@ def _split_options(raw: pd.DataFrame, task: str) -> tuple[Split, bool, float]:
     return Split(method, test_size, folds, repeats, seed, time_column), bool(balanced), threshold
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _proposed_target(raw: pd.DataFrame) -> Any:
+    return propose_target(raw)
+
+
 def target_and_task(raw: pd.DataFrame, prefix: str = "") -> tuple[str, str]:
     """The target column and the task, proposed from the target (with the reason shown) and overridable."""
     columns = list(raw.columns)
-    proposed, why = propose_target(raw)
+    proposed, why = _proposed_target(raw)
     target = st.selectbox(t("model.target"), columns, index=columns.index(proposed), key=f"{prefix}target",
                           format_func=str)
     if target == proposed:
@@ -71,9 +76,16 @@ def target_and_task(raw: pd.DataFrame, prefix: str = "") -> tuple[str, str]:
     return target, task
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _checked_target(raw: pd.DataFrame, target: str, task: str, folds: int) -> Any:
+    """check_target, once per table and choice: its leakage scan relates every column to the target, most of
+    the Model page's time when run on every rerun."""
+    return check_target(raw, target, task, folds)
+
+
 def target_check(raw: pd.DataFrame, target: str, task: str, folds: int) -> bool:
     """Show what is wrong with the target (errors block, warnings inform); whether training may start."""
-    check = check_target(raw, target, task, folds)
+    check = _checked_target(raw, target, task, folds)
     for note in check.errors:
         st.error(say_note(note), icon=":material/block:")
     for note in check.warnings:
@@ -107,13 +119,13 @@ def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None
                 for m in chosen]
     version, _ = ctx.store.load_recipe(ctx.project.id)
     st.caption(say("model.uses_recipe", version=version))
-    if st.button(t("model.suggest"), disabled=not ok, key="suggest", icon=":material/lightbulb:",
+    if st.button(t("model.suggest"), disabled=not ok or ctx.read_only, key="suggest", icon=":material/lightbulb:",
                  help=t("model.suggest_help")):
         start(ctx.store, ctx.project.id, "suggest", dataset_id=dataset.id,
               settings=Settings(target, task, DEFAULT_MODEL, split=split))
         st.rerun()
     c1, c2, c3 = st.columns([2, 2, 1])
-    blocked = not ok or not chosen
+    blocked = not ok or not chosen or ctx.read_only
     if c1.button(t("model.train"), type="primary", disabled=blocked, key="train", icon=":material/play_arrow:"):
         start(ctx.store, ctx.project.id, "train", dataset_id=dataset.id, settings=settings)
         st.rerun()
@@ -198,7 +210,8 @@ def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, result
             with st.container(border=True):
                 if job["status"] in jobs.ACTIVE:
                     st.progress(float(job["progress"]), text=text)
-                    if st.button(t("job.cancel"), key=f"cancel_{job['id']}", disabled=bool(job["cancel"])):
+                    if st.button(t("job.cancel"), key=f"cancel_{job['id']}",
+                                 disabled=bool(job["cancel"]) or ctx.read_only):
                         jobs.cancel(ctx.store, job["id"])
                         st.rerun(scope="fragment")
                     if curve := jobs.live_curve(job):
@@ -210,7 +223,8 @@ def jobs_panel(ctx: PageContext, kinds: tuple[str, ...] = TRAINING_KINDS, result
                 else:
                     st.warning(text, icon=":material/warning:")
                     if job["status"] in jobs.ENDED_EARLY and job.get("spec"):
-                        if st.button(t("job.restart"), key=f"restart_{job['id']}", icon=":material/replay:"):
+                        if st.button(t("job.restart"), key=f"restart_{job['id']}", icon=":material/replay:",
+                                     disabled=ctx.read_only):
                             restart(ctx.store, job["id"])
                             st.rerun()
 
