@@ -1,6 +1,7 @@
 """Sign-in in a real browser: the app against a local OpenID Connect provider (oidc-provider-mock) started by
 the test. Two people, each sees only their own and shared projects; a viewer cannot delete; a signed-out
-visitor sees only the sign-in page; another person's project URL is refused."""
+visitor sees only the sign-in page; another person's project URL is refused; a session that ended (its cookie
+expired) gets the sign-in page with the reason, and everything saved is there after signing in again."""
 
 from __future__ import annotations
 
@@ -95,8 +96,7 @@ def test_two_people_each_see_their_own_and_shared_projects(team_app, browser):
     expect(bob.get_by_role("checkbox", name="I understand that its datasets are deleted too")).to_be_disabled()
     bob.goto(f"{url}/model?project={projects['alice@example.com']}")
     expect(_title(bob)).to_have_text("Model")
-    bob.get_by_role("button", name="Train", exact=True).click()
-    expect(bob.get_by_text("You can view this project but not change it")).to_be_visible()
+    expect(bob.get_by_role("button", name="Train", exact=True)).to_be_disabled()  # but cannot train on it
     assert Store(home).list_jobs(projects["alice@example.com"]) == []  # nothing started
 
     bob.get_by_role("button", name="Sign out").click()
@@ -104,3 +104,25 @@ def test_two_people_each_see_their_own_and_shared_projects(team_app, browser):
     expect(bob.get_by_role("button", name="Sign in")).to_be_visible()
     for page in (alice, bob):
         page.close()
+
+
+def test_an_ended_session_asks_to_sign_in_again_and_nothing_saved_is_lost(team_app, browser):
+    url, projects, home = team_app
+    mine = projects["alice@example.com"]
+    alice = _sign_in(browser, url, "alice@example.com")
+    alice.goto(f"{url}/data?project={mine}")
+    expect(_title(alice)).to_have_text("Data")
+    saved = [d.id for d in Store(home).list_datasets(mine)]
+    alice.context.clear_cookies(name="_streamlit_user")  # what the browser does when the 30-day cookie expires
+    alice.reload()
+    expect(alice.get_by_text("your session has ended; sign in again")).to_be_visible()
+    expect(alice.get_by_test_id("stDataFrame")).to_have_count(0)
+    expect(alice.get_by_test_id("stException")).to_have_count(0)
+    alice.get_by_role("button", name="Sign in").click()
+    alice.locator("input[name=sub]").fill("alice@example.com")
+    alice.get_by_role("button", name="Authorize").click()
+    expect(alice.get_by_text("Signed in as alice@example.com")).to_be_visible()
+    alice.goto(f"{url}/data?project={mine}")
+    expect(alice.get_by_test_id("stDataFrame").first).to_be_visible()
+    assert [d.id for d in Store(home).list_datasets(mine)] == saved  # nothing lost
+    alice.close()

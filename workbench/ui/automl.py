@@ -38,7 +38,7 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     seed = int(c5.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="automl_seed", help=t("model.seed_help")))
     ok = target_check(raw, target, task, folds)
     running = another_job_running(ctx, ("automl",))
-    if st.button(t("automl.start"), type="primary", disabled=not ok or running, key="automl_start",
+    if st.button(t("automl.start"), type="primary", disabled=not ok or running or ctx.read_only, key="automl_start",
                  icon=":material/rocket_launch:"):
         start(ctx.store, ctx.project.id, "automl", dataset_id=dataset.id,
               settings=AutoMLSettings(target, task, metric, float(minutes), preset, folds, seed))
@@ -68,7 +68,8 @@ def live(ctx: PageContext) -> None:
         st.subheader(t("automl.search"))
         if job["status"] in jobs.ACTIVE:
             st.progress(float(job["progress"]), text=text)
-            if st.button(t("automl.cancel"), key=f"automl_cancel_{job['id']}", disabled=bool(job["cancel"]),
+            if st.button(t("automl.cancel"), key=f"automl_cancel_{job['id']}",
+                         disabled=bool(job["cancel"]) or ctx.read_only,
                          icon=":material/stop_circle:", help=t("automl.cancel_help")):
                 jobs.cancel(ctx.store, job["id"])
                 st.rerun(scope="fragment")

@@ -106,7 +106,7 @@ def step_form(ctx: PageContext, raw: pd.DataFrame, recipe: Recipe, current: pd.D
             st.info(say(exc.key, **exc.params), icon=":material/edit:")  # a form not yet filled in: no alarm
             return
         preview_view(preview)
-        if st.button(t("clean.add"), type="primary", key="add_step"):
+        if st.button(t("clean.add"), type="primary", key="add_step", disabled=ctx.read_only):
             if len(sample) < len(current):
                 check_step(current, step)  # the whole table decides, not the sample
             save(ctx, recipe.add(step), raw)
@@ -168,18 +168,20 @@ def recipe_list(ctx: PageContext, raw: pd.DataFrame, recipe: Recipe) -> None:
                 (b[3], ":material/delete:", "clean.remove", f"remove_{i}", False, lambda i=i: recipe.remove(i)),
             ]
             for column, icon, tip, key, disabled, edit in edits:
-                if column.button(icon, key=key, help=t(tip), disabled=disabled, width="stretch"):
+                if column.button(icon, key=key, help=t(tip), disabled=disabled or ctx.read_only, width="stretch"):
                     save(ctx, edit(), raw)
                     st.rerun()
     version, _ = ctx.store.load_recipe(ctx.project.id)
     # one above the other, the column's full width: side by side, "Export recipe (JSON)" was cut off
-    if st.button(t("clean.undo"), key="undo", disabled=version == 0, icon=":material/undo:", width="stretch"):
+    if st.button(t("clean.undo"), key="undo", disabled=version == 0 or ctx.read_only, icon=":material/undo:",
+                 width="stretch"):
         ctx.store.undo_recipe(ctx.project.id)
         st.session_state["flash"] = t("clean.undone")
         st.rerun()
     st.download_button(t("clean.export"), recipe.to_json().encode("utf-8"), file_name="recipe.json",
                        mime="application/json", key="export_recipe", icon=":material/download:", width="stretch")
-    upload = st.file_uploader(t("clean.import"), type=["json"], key=f"import_recipe_{version}")
+    upload = st.file_uploader(t("clean.import"), type=["json"], key=f"import_recipe_{version}",
+                              disabled=ctx.read_only)
     if upload is not None:
         imported = Recipe.from_json(upload.getvalue().decode("utf-8", errors="replace"))
         save(ctx, imported, raw)

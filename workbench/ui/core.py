@@ -60,6 +60,11 @@ class PageContext:
     user: User | None = None
     role: str = "owner"
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this person may only look (a viewer): every button that changes the project is disabled."""
+        return self.role == "viewer"
+
     def dataset(self) -> Dataset | None:
         """The project's active dataset, if any."""
         return self.store.active_dataset(self.project.id)

@@ -76,7 +76,7 @@ def upload_panel(ctx: PageContext) -> None:
     """Upload a file, show what the reader made of it, and save it to the project."""
     # A new key after each save empties the uploader, so the same file is not saved twice.
     generation = st.session_state.setdefault("upload_generation", 0)
-    upload = st.file_uploader(t("data.upload.label"), key=f"upload_{generation}",
+    upload = st.file_uploader(t("data.upload.label"), key=f"upload_{generation}", disabled=ctx.read_only,
                               type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "ndjson", "json"],
                               help=t("data.upload.help"))
     options = _read_options()
@@ -101,7 +101,7 @@ def sample_panel(ctx: PageContext) -> None:
     ids = [s.id for s in SAMPLES]
     descriptions = {s.id: f"{s.filename} — {t(s.description_key)}" for s in SAMPLES}
     choice = st.radio(t("data.samples.label"), ids, format_func=descriptions.get, key="sample_choice")
-    if st.button(t("data.samples.add"), key="add_sample"):
+    if st.button(t("data.samples.add"), key="add_sample", disabled=ctx.read_only):
         dataset = add_sample(ctx.store, ctx.project.id, choice)
         st.session_state["flash"] = say("data.saved", name=dataset.name, rows=dataset.rows)
         st.rerun()
@@ -117,11 +117,11 @@ def workspace_panel(ctx: PageContext) -> None:
         chosen = st.radio(t("data.workspace.choose"), ids, format_func=labels.get, key="dataset_choice",
                           index=ids.index(active) if active in ids else 0)
         c1, c2 = st.columns(2)
-        if chosen != active and c1.button(t("data.workspace.use"), key="use_dataset"):
+        if chosen != active and c1.button(t("data.workspace.use"), key="use_dataset", disabled=ctx.read_only):
             ctx.store.set_active_dataset(ctx.project.id, chosen)
             st.rerun()
         confirm = c2.checkbox(t("data.workspace.delete_confirm", name=labels[chosen]), key="confirm_delete_ds")
-        if c2.button(t("data.workspace.delete"), key="delete_dataset", disabled=not confirm):
+        if c2.button(t("data.workspace.delete"), key="delete_dataset", disabled=not confirm or ctx.read_only):
             ctx.store.delete_dataset(chosen)
             st.rerun()
     else:
@@ -131,7 +131,7 @@ def workspace_panel(ctx: PageContext) -> None:
     if others:
         labels = {d.id: f"{p.name} / {d.name}" for p, d in others}
         chosen = st.selectbox(t("data.workspace.copy_label"), list(labels), format_func=labels.get, key="copy_choice")
-        if st.button(t("data.workspace.copy"), key="copy_dataset"):
+        if st.button(t("data.workspace.copy"), key="copy_dataset", disabled=ctx.read_only):
             source = ctx.store.get_dataset(chosen)
             copy = ctx.store.add_dataset(ctx.project.id, source.name, ctx.store.raw_bytes(chosen), source.filename,
                                          ctx.store.load_frame(chosen), source.report)

@@ -35,7 +35,8 @@ def start_view(ctx: PageContext, experiment: StoredExperiment) -> None:
     st.info(t("explain.plan", explainer=t(EXPLAINER_KEYS[kind]), rows=ex.rows_to_explain(model),
                 background=ex.BACKGROUND_ROWS), icon=":material/psychology:")
     running = any(j["kind"] == "explain" for j in jobs.active_jobs(ctx.store, ctx.project.id))
-    if st.button(t("explain.start"), type="primary", key="explain", disabled=running, icon=":material/play_arrow:"):
+    if st.button(t("explain.start"), type="primary", key="explain", disabled=running or ctx.read_only,
+                 icon=":material/play_arrow:"):
         start(ctx.store, ctx.project.id, "explain", experiment_id=experiment.id)
         st.rerun()
 

@@ -69,7 +69,8 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                             format_func=lambda v: t(fc.SEASONAL_KEYS[v]), help=t("forecast.seasonal_help"))
     settings = fc.ForecastSettings(date, target, month, series, model, horizon, folds, fill, aggregate, seasonal,
                                    regressors)
-    if st.button(t("forecast.run"), type="primary", key="fc_run", disabled=another_job_running(ctx, ("forecast",)),
+    if st.button(t("forecast.run"), type="primary", key="fc_run",
+                 disabled=another_job_running(ctx, ("forecast",)) or ctx.read_only,
                  icon=":material/timeline:"):
         fc.inputs(raw, settings)  # dates, target, length and regressors are checked before the job is queued
         start(ctx.store, ctx.project.id, "forecast", dataset_id=dataset.id, settings=settings.to_dict())

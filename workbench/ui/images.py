@@ -22,7 +22,8 @@ PRESET_KEYS = {"small": "images.preset.small", "medium": "images.preset.medium"}
 
 def upload(ctx: PageContext) -> None:
     """Keep an uploaded zip in the project (its layout checked first)."""
-    uploaded = st.file_uploader(t("images.upload"), type=["zip"], key="images_zip", help=t("images.upload_help"))
+    uploaded = st.file_uploader(t("images.upload"), type=["zip"], key="images_zip", help=t("images.upload_help"),
+                                disabled=ctx.read_only)
     if uploaded is not None and st.session_state.get("_images_kept") != uploaded.file_id:
         name = deep_jobs.keep_upload(ctx.store, ctx.project.id, uploaded.name, uploaded.getvalue())
         st.session_state["_images_kept"] = uploaded.file_id
@@ -59,7 +60,8 @@ def form(ctx: PageContext) -> None:
         zoom = st.slider(t("images.zoom"), 0.0, 0.3, 0.1, 0.05, key="images_zoom", help=t("images.zoom_help"))
     device_caption()
     busy = another_job_running(ctx, ("images",))
-    if st.button(t("images.train"), type="primary", disabled=busy, key="images_train", icon=":material/play_arrow:"):
+    if st.button(t("images.train"), type="primary", disabled=busy or ctx.read_only, key="images_train",
+                 icon=":material/play_arrow:"):
         settings = ImageSettings(source, int(size), preset, flip, float(rotation), float(zoom),
                                  None if epochs is None else int(epochs))
         start(ctx.store, ctx.project.id, "images", settings=asdict(settings))

@@ -115,11 +115,13 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
 def actions(ctx: PageContext, experiment: StoredExperiment) -> None:
     """Mark as the project's model, or delete (with confirmation)."""
     c1, c2, c3 = st.columns(3)
-    if c1.button(t("results.choose"), key="choose", disabled=experiment.chosen, icon=":material/star:"):
+    if c1.button(t("results.choose"), key="choose", disabled=experiment.chosen or ctx.read_only,
+                 icon=":material/star:"):
         ctx.store.choose_experiment(ctx.project.id, experiment.id)
         st.rerun()
     confirm = c2.checkbox(t("results.delete_confirm"), key=f"confirm_delete_{experiment.id}")
-    if c3.button(t("results.delete"), key="delete_experiment", disabled=not confirm, icon=":material/delete:"):
+    if c3.button(t("results.delete"), key="delete_experiment", disabled=not confirm or ctx.read_only,
+                 icon=":material/delete:"):
         ctx.store.delete_experiment(experiment.id)
         st.session_state["flash"] = t("results.deleted")
         st.rerun()
@@ -165,7 +167,8 @@ def learning_view(ctx: PageContext, experiment: StoredExperiment) -> None:
         return
     running = any(j["kind"] == "learning" for j in jobs.active_jobs(ctx.store, ctx.project.id))
     st.caption(t("results.learning_help"))
-    if st.button(t("results.learning"), key="learning", disabled=running, icon=":material/show_chart:"):
+    if st.button(t("results.learning"), key="learning", disabled=running or ctx.read_only,
+                 icon=":material/show_chart:"):
         start(ctx.store, ctx.project.id, "learning", experiment_id=experiment.id)
         st.rerun()
     if running:

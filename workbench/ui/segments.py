@@ -55,7 +55,7 @@ def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
                 curve = pd.DataFrame(found["curve"])
                 st.plotly_chart(analysis_charts.choose_k(curve, found["best_k"]), width="stretch", key="cl_k_chart")
                 k = found["best_k"]
-            elif st.button(t("cluster.choose_k"), key="cl_choose_k", disabled=busy or not columns,
+            elif st.button(t("cluster.choose_k"), key="cl_choose_k", disabled=busy or not columns or ctx.read_only,
                            icon=":material/query_stats:", help=t("cluster.choose_k_help")):
                 start(ctx.store, ctx.project.id, "choose_k", dataset_id=dataset.id, columns=columns, seed=seed)
                 st.rerun()
@@ -79,7 +79,7 @@ def clusters(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     if algorithm == "agglomerative" and len(raw) > cl.MAX_AGGLOMERATIVE:
         st.warning(say("cluster.too_many_rows", rows=f"{len(raw):,}", limit=f"{cl.MAX_AGGLOMERATIVE:,}"),
                    icon=":material/warning:")
-    elif st.button(t("cluster.run"), type="primary", key="cl_run", disabled=busy or not columns,
+    elif st.button(t("cluster.run"), type="primary", key="cl_run", disabled=busy or not columns or ctx.read_only,
                    icon=":material/bubble_chart:"):
         start(ctx.store, ctx.project.id, "cluster", dataset_id=dataset.id, settings=settings.to_dict())
         st.rerun()
@@ -123,7 +123,7 @@ def cluster_result(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame, result
         st.info(t("cluster.stale"))
         return
     c1, c2, c3 = st.columns(3)
-    if c1.button(t("cluster.add_dataset"), key="cl_add", icon=":material/add_column_right:",
+    if c1.button(t("cluster.add_dataset"), key="cl_add", icon=":material/add_column_right:", disabled=ctx.read_only,
                  help=t("cluster.add_dataset_help")):
         added = analyses.add_cluster_dataset(ctx.store, ctx.project.id, dataset, result["labels"])
         st.session_state.flash = say("cluster.added", name=added.name)
@@ -157,7 +157,7 @@ def anomalies(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     neighbours = int(c2.number_input(t("anomaly.neighbours"), 2, 200, 20, key="an_neighbours",
                                      disabled=detector != "lof"))
     busy = another_job_running(ctx, ("choose_k", "cluster", "anomaly"))
-    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=busy or not columns,
+    if st.button(t("anomaly.run"), type="primary", key="an_run", disabled=busy or not columns or ctx.read_only,
                  icon=":material/troubleshoot:"):
         start(ctx.store, ctx.project.id, "anomaly", dataset_id=dataset.id,
               settings=cl.AnomalySettings(detector, columns, neighbours).to_dict())
@@ -207,7 +207,8 @@ def components(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     numbers = [c for c in columns if is_number(raw[c])]
     if len(numbers) >= 2:
         n = int(st.number_input(t("param.components"), 1, len(numbers), min(keep, len(numbers)), key="pca_n"))
-        if st.button(t("pca.add_step"), key="pca_add", icon=":material/playlist_add:", help=t("pca.add_step_help")):
+        if st.button(t("pca.add_step"), key="pca_add", icon=":material/playlist_add:", disabled=ctx.read_only,
+                     help=t("pca.add_step_help")):
             _add_pca_step(ctx, raw, numbers, n)
 
 

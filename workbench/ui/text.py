@@ -55,7 +55,7 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     if family == "text_network":
         device_caption()
     busy = another_job_running(ctx, ("text",))
-    if st.button(t("text.train"), type="primary", disabled=not ok or busy, key="text_train",
+    if st.button(t("text.train"), type="primary", disabled=not ok or busy or ctx.read_only, key="text_train",
                  icon=":material/play_arrow:"):
         start(ctx.store, ctx.project.id, "text", dataset_id=dataset.id,
               settings=Settings(target, task, family, params))
