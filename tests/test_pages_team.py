@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.test_pages import _text as _texts
+from workbench.errors import UserError
 from workbench.samples import ensure_workspace
 from workbench.store import Store, User
 
@@ -65,18 +67,45 @@ def test_the_url_of_another_persons_project_is_refused_without_its_data(workspac
     assert not at.error and at.query_params["project"] != [bobs.id]
 
 
-def test_a_viewer_sees_a_shared_project_but_cannot_train_or_delete(workspace):
+# every button (and upload) that changes the project or starts a job, page by page: disabled for a viewer
+WRITES = {"pages/data.py": ["add_sample", "delete_dataset", "upload_0"], "pages/clean.py": ["add_step"],
+          "pages/model.py": ["train", "tune", "suggest"], "pages/automl.py": ["automl_start"],
+          "pages/segments.py": ["cl_run", "an_run"], "pages/results.py": ["choose", "learning"],
+          "pages/explain.py": ["explain"]}
+
+
+def _writes(at: AppTest, keys: list[str]) -> dict[str, bool]:
+    """Whether each of these widgets is disabled."""
+    widgets = {w.key: w for w in [*at.button, *at.get("file_uploader")] if getattr(w, "key", None)}
+    return {key: bool(widgets[key].proto.disabled) for key in keys}
+
+
+def test_a_viewer_sees_a_shared_project_but_every_change_and_job_is_disabled(workspace):
+    from workbench.experiments import save_experiment, start
+    from workbench.recipe import Recipe
+    from workbench.training import Settings, train_experiment
+
     alice, project = _own_project(workspace, "alice@example.com")
+    dataset = alice.active_dataset(project.id)
+    frame = alice.load_frame(dataset.id).drop(columns=["alive"])
+    save_experiment(alice, project.id, dataset.id, 0, train_experiment(frame, Recipe(), Settings(
+        "survived", "binary", "logistic_regression")))
     alice.share_project(project.id, "bob@example.com", "viewer")
     at = _run("app.py", "bob@example.com", project=project.id)
     assert not at.exception
     assert "its owner shared it with you as a viewer" in _texts(at)
     assert "shared this project with you (viewer" in _texts(at)
     assert at.checkbox(key="confirm_delete_project").disabled
-    at.switch_page("pages/model.py").run()
-    at.button(key="train").click().run()
-    assert any("You can view this project but not change it" in e.value for e in at.error)
-    assert alice.list_jobs(project.id) == []  # nothing started
+    for page, keys in WRITES.items():
+        as_viewer = _run(page, "bob@example.com", project=project.id)
+        as_owner = _run(page, "alice@example.com", project=project.id)
+        assert not as_viewer.exception and not as_owner.exception, page
+        assert _writes(as_viewer, keys) == dict.fromkeys(keys, True), page
+        assert not all(_writes(as_owner, keys).values()), page  # the same buttons work for the owner
+    bob = Store(workspace).as_user(User("bob@example.com"))  # a click that reaches the server anyway:
+    with pytest.raises(UserError) as refused:  # the store refuses it
+        start(bob, project.id, "train", dataset_id=dataset.id, settings=[Settings("survived", "binary", "knn")])
+    assert refused.value.key == "store.viewer_only" and alice.list_jobs(project.id) == []  # nothing started
 
 
 def test_the_owner_shares_a_project_and_takes_it_back(workspace):
@@ -105,3 +134,19 @@ def test_a_person_without_a_name_claim_is_shown_once_by_address(workspace):
     at.run()
     assert not at.exception
     assert [c.value for c in at.sidebar.caption] == ["carol@example\\.com としてサインイン中"]
+
+
+def test_an_admin_hands_a_project_from_before_sign_in_to_its_owner(workspace, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_ADMINS", "root@example.com")
+    old = Store(workspace).create_project("Sales 2025")  # made in single-user mode: no owner
+    at = _run("app.py", "root@example.com", project=old.id, lang="ja")
+    assert not at.exception
+    assert any("このプロジェクトには所有者がいません" in w.value for w in at.warning)
+    new_owner = next(w for w in at.text_input if w.label == "新しい所有者（メールアドレス）")
+    assert new_owner.value == "root@example.com"  # an admin may simply take it
+    new_owner.input("Alice@Example.com")
+    next(b for b in at.button if b.label == "引き渡す").click().run()
+    assert not at.exception and Store(workspace).get_project(old.id).owner == "alice@example.com"
+    assert "「Sales 2025」の所有者を alice@example\\.com さんにしました。" in _texts(at)
+    at = _run("app.py", "alice@example.com", project=old.id)
+    assert not at.warning and not at.error and "Sales 2025" in _texts(at)

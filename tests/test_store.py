@@ -259,6 +259,30 @@ def test_a_viewer_reads_but_cannot_change_and_an_editor_can(store):
     assert bob.list_projects() == []
 
 
+def test_a_project_from_before_sign_in_is_seen_by_admins_only_until_handed_over(store):
+    old = store.create_project("Sales")  # single-user mode: no owner
+    alice, bob = store.as_user(User("alice@example.com")), store.as_user(User("bob@example.com"))
+    admin = store.as_user(User("root@example.com", admin=True))
+    assert alice.list_projects() == [] and [p.id for p in admin.list_projects()] == [old.id]
+    with pytest.raises(UserError) as info:
+        alice.hand_over_project(old.id, "alice@example.com")
+    assert info.value.key == "store.project_forbidden"
+    bob.create_project("sales")
+    with pytest.raises(UserError) as info:  # bob has a project of that name: nothing changes
+        admin.hand_over_project(old.id, "bob@example.com")
+    assert info.value.key == "store.name_taken_by" and store.get_project(old.id).owner == ""
+    admin.hand_over_project(old.id, " Alice@Example.com ")
+    assert [p.id for p in alice.list_projects()] == [old.id] and alice.role(old.id) == "owner"
+    alice.share_project(old.id, "carol@example.com", "viewer")
+    alice.hand_over_project(old.id, "carol@example.com")  # the owner hands on: she stays an editor
+    carol = store.as_user(User("carol@example.com"))
+    assert carol.role(old.id) == "owner" and alice.role(old.id) == "editor"
+    assert carol.list_shares(old.id) == [("alice@example.com", "editor")]
+    with pytest.raises(UserError) as info:
+        alice.hand_over_project(old.id, "alice@example.com")
+    assert info.value.key == "store.owner_only"
+
+
 def test_sharing_checks_the_address(store):
     alice = store.as_user(User("alice@example.com"))
     project = alice.create_project("p")

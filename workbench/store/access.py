@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from workbench.errors import UserError
 from workbench.store.base import StoreBase, User, projects, shares, utc_now
@@ -62,6 +63,27 @@ class Access(StoreBase):
                 raise UserError("store.share_owner")
             db.execute(sa.delete(shares).where(shares.c.project_id == project_id, shares.c.user == user))
             db.execute(sa.insert(shares).values(project_id=project_id, user=user, role=role, created_at=utc_now()))
+
+    def hand_over_project(self, project_id: str, user: str) -> None:
+        """Make `user` (an e-mail address) the project's owner: a project from before sign-in was turned on has
+        none, and only admins see it until one of them hands it over. The previous owner, if any, stays on as an
+        editor; raises UserError when the new owner already has a project of that name."""
+        self._require(project_id, "owner")
+        user = normalise_user(user)
+        try:
+            with self._transaction() as db:
+                before = db.execute(sa.select(projects.c.owner).where(projects.c.id == project_id)).scalar()
+                if before == user:
+                    return
+                db.execute(sa.update(projects).where(projects.c.id == project_id).values(owner=user))
+                db.execute(sa.delete(shares).where(shares.c.project_id == project_id,
+                                                   shares.c.user.in_([user, before])))
+                if before:
+                    db.execute(sa.insert(shares).values(project_id=project_id, user=before, role="editor",
+                                                        created_at=utc_now()))
+        except sa_exc.IntegrityError:
+            name = self.get_project(project_id).name
+            raise UserError("store.name_taken_by", name=name, user=user) from None
 
     def unshare_project(self, project_id: str, user: str) -> None:
         """Take a person's access to the project away."""

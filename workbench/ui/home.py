@@ -53,8 +53,10 @@ def sharing(ctx: PageContext) -> None:
     if ctx.role != "owner":
         st.caption(say("home.shared_by", owner=ctx.project.owner or "?", role=t(ROLE_LABELS[ctx.role])))
         return
+    if not ctx.project.owner:
+        st.warning(t("home.no_owner"), icon=":material/person_off:")
     shares = ctx.store.list_shares(ctx.project.id)
-    if not shares:
+    if not shares and ctx.project.owner:
         st.caption(t("home.not_shared"))
     for user, role in shares:
         who, remove = st.columns([4, 1])
@@ -71,6 +73,23 @@ def sharing(ctx: PageContext) -> None:
             ctx.store.share_project(ctx.project.id, user, role)
             st.session_state["flash"] = say("home.shared", user=normalise_user(user), name=ctx.project.name)
             st.rerun()
+    hand_over(ctx)
+
+
+def hand_over(ctx: PageContext) -> None:
+    """The owner (or an admin, for a project without one) makes someone else the owner."""
+    from workbench.store import normalise_user
+
+    with st.expander(t("home.hand_over"), expanded=not ctx.project.owner):
+        with st.form("hand_over_project"):
+            default = ctx.user.id if ctx.user and not ctx.project.owner else ""
+            user = st.text_input(t("home.hand_over_to"), value=default, placeholder="name@example.com",
+                                 help=t("home.hand_over_help"))
+            if st.form_submit_button(t("home.hand_over_button")):
+                ctx.store.hand_over_project(ctx.project.id, user)
+                st.session_state["flash"] = say("home.handed_over", user=normalise_user(user),
+                                                name=ctx.project.name)
+                st.rerun()
 
 
 def project_forms(ctx: PageContext) -> None:
