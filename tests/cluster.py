@@ -15,8 +15,8 @@ from tests.conftest import ROOT, free_port, stop
 @contextlib.contextmanager
 def dask_cluster(tmp_path: Path, workers: int, jobs: bool = False) -> Iterator[tuple[object, list]]:
     """Yields a client and the worker processes (started without nannies, so a killed worker stays dead).
-    With `jobs`, the workers can import workbench and offer the resource a workbench job asks for, as those
-    `scripts/start.sh` starts."""
+    With `jobs`, the workers can import workbench, offer the resource a workbench job asks for and name their
+    own scheduler, as those `scripts/start.sh` starts."""
     from distributed import Client
 
     from workbench.jobs import JOB_RESOURCE
@@ -28,6 +28,8 @@ def dask_cluster(tmp_path: Path, workers: int, jobs: bool = False) -> Iterator[t
     scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                                  stdout=logs, stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
     extra = ["--resources", f"{JOB_RESOURCE}=1"] if jobs else []
+    if jobs:  # a job's own Dask work (an AutoML job's TPOT search) goes to the same cluster, as on start.sh's
+        env["WORKBENCH_DASK_SCHEDULER"] = f"tcp://127.0.0.1:{port}"
     processes = [subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--no-nanny",
                                    "--no-dashboard", "--memory-limit", "3GiB", *extra], stdout=logs,
                                   stderr=subprocess.STDOUT, cwd=tmp_path, env=env) for _ in range(workers)]

@@ -172,3 +172,24 @@ def test_the_local_cluster_of_start_sh_runs_jobs_and_stops(tmp_path, monkeypatch
     finally:
         assert cluster.stop(home)
     assert until(lambda: not cluster.answers(port), 20) and not cluster.stop(home)
+
+
+def test_an_automl_job_on_the_cluster_searches_with_tpot_there_too(tmp_path, monkeypatch):
+    """On a worker the job's client is not the process's default one: TPOT must still reach the cluster
+    (it once failed at once there, "No clients found", and only the portfolio's models were tried)."""
+    from workbench.automl import AutoMLSettings
+    from workbench.experiments import automl_progress, start
+    from workbench.samples import add_sample
+
+    with dask_cluster(tmp_path, workers=2, jobs=True) as (client, _):
+        monkeypatch.setenv("WORKBENCH_DASK_SCHEDULER", client.scheduler.address)
+        store = Store(tmp_path / "ws")
+        project = store.create_project("automl")
+        dataset = add_sample(store, project.id, "penguins")
+        job_id, _ = start(store, project.id, "automl", dataset_id=dataset.id, settings=AutoMLSettings(
+            "species", "multiclass", "balanced_accuracy", minutes=0.5, preset="fast", folds=3))
+        assert until(lambda: store.get_job(job_id)["status"] not in jobs.ACTIVE, 150)
+        job = store.get_job(job_id)
+        assert job["status"] == "done", job["message"]
+        sources = {row["source"] for row in automl_progress(job)["leaderboard"]}
+        assert "tpot" in sources, sources

@@ -21,6 +21,7 @@ search within seconds and keeps what was found.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -493,8 +494,10 @@ class Search:
             processes=False, client=self.client, population_size=20, verbose=0, random_state=s.seed)
 
         def fit() -> None:
-            try:
-                with warnings.catch_warnings():
+            try:  # TPOT's own dask.compute calls find the cluster through the thread's current client: a job's
+                # client is not the process's default one (nor is there a task context in this new thread)
+                with self.client.as_current() if self.client is not None else contextlib.nullcontext(), \
+                        warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     estimator.fit(Z, labels)
             except BaseException as exc:  # logged; the portfolio result still stands
