@@ -38,8 +38,8 @@ def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     seed = int(c5.number_input(t("model.seed"), 0, 2**31 - 1, 42, key="automl_seed", help=t("model.seed_help")))
     ok = target_check(raw, target, task, folds)
     running = another_job_running(ctx, ("automl",))
-    if st.button(t("automl.start"), type="primary", disabled=not ok or running or ctx.read_only, key="automl_start",
-                 icon=":material/rocket_launch:"):
+    if st.button(t("automl.start"), type="primary", disabled=not ok or running or ctx.read_only,
+                 key="automl_start", icon=":material/rocket_launch:"):
         start(ctx.store, ctx.project.id, "automl", dataset_id=dataset.id,
               settings=AutoMLSettings(target, task, metric, float(minutes), preset, folds, seed))
         st.rerun()
