@@ -57,8 +57,8 @@ def _wait(store: Store, job_id: str, timeout: float = 240) -> dict:
 
 
 def test_an_automl_job_honours_its_budget_and_saves_an_ordinary_experiment(store, tmp_path):
+    from workbench.deploy.export import build_bundle
     from workbench.experiments import explanation_of, pipeline_of
-    from workbench.export import build_bundle
     from workbench.samples import add_sample
 
     project = store.create_project("automl")

@@ -83,9 +83,9 @@ def test_train_writes_a_bundle_whose_predict_py_matches_the_app(tmp_path):
     import numpy as np
     import pandas as pd
 
+    from workbench.deploy.modelfile import load_pipeline
+    from workbench.deploy.predict import predict_rows, prepare
     from workbench.io import read_table
-    from workbench.modelfile import load_pipeline
-    from workbench.predict import predict_rows, prepare
 
     data = SAMPLES / "penguins.csv"
     result = _run("train", "--data", str(data), "--target", "species", "--model", "random_forest",

@@ -65,7 +65,7 @@ def test_profiles_say_how_a_cluster_differs_in_numbers_and_categories():
     assert spend["direction"] == "lower" and spend["cluster_value"] == 11 and spend["overall_value"] == 55.5
     city = next(d for d in second["differences"] if d["column"] == "city")
     assert city["level"] == "C" and city["cluster_value"] == 1.0 and city["overall_value"] == 0.5
-    from workbench.modelcard import describe_difference
+    from workbench.deploy.modelcard import describe_difference
 
     assert describe_difference(spend, "en") == "lower spend (mean 11 against 55.5 overall)"
     assert describe_difference(city, "en") == "more often city = C (100% against 50% overall)"
@@ -102,7 +102,7 @@ def test_pca_matches_scikit_learn_and_becomes_a_recipe_step(penguins):
     assert np.allclose(result.explained["ratio"], expected.explained_variance_ratio_, atol=1e-6)
     assert result.components_for(0.9) == 3 and result.explained["cumulative"].iloc[-1] == pytest.approx(1)
 
-    from workbench.modelfile import dump_pipeline, load_pipeline
+    from workbench.deploy.modelfile import dump_pipeline, load_pipeline
     from workbench.steps.learned import ReduceDimensions
     from workbench.training import Settings, train_experiment
 
@@ -119,7 +119,7 @@ def test_pca_matches_scikit_learn_and_becomes_a_recipe_step(penguins):
 
 
 def test_the_cluster_bundle_assigns_new_rows_in_a_fresh_python(penguins, tmp_path):
-    from workbench.export import build_cluster_bundle
+    from workbench.deploy.export import build_cluster_bundle
 
     settings = cl.ClusterSettings("kmeans", k=3, columns=[*NUMBERS, "sex"])
     found = cl.fit_clusters(penguins, Recipe(), settings)

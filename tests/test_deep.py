@@ -23,12 +23,12 @@ from workbench.deep import jobs as deep_jobs
 from workbench.deep import text as tx
 from workbench.deep.runtime import listening
 from workbench.deep.tabular import NetworkClassifier, NetworkRegressor
+from workbench.deploy.export import about_dataset, build_bundle
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline
+from workbench.deploy.predict import Predictor
 from workbench.errors import UserError
 from workbench.experiments import pipeline_of, record_of, start
-from workbench.export import about_dataset, build_bundle
 from workbench.io import read_table
-from workbench.modelfile import dump_pipeline, load_pipeline
-from workbench.predict import Predictor
 from workbench.recipe import Recipe
 from workbench.samples import add_sample
 from workbench.tasks import BINARY, MULTICLASS

@@ -171,9 +171,9 @@ def test_explain_command_prints_importance_per_uploaded_column(tmp_path):
     import sys
 
     from tests.conftest import ROOT, SAMPLES
+    from workbench.deploy.export import build_bundle
+    from workbench.deploy.modelfile import dump_pipeline
     from workbench.experiments import record_of
-    from workbench.export import build_bundle
-    from workbench.modelfile import dump_pipeline
 
     frame = _frame("titanic.csv", ("alive",))
     run = train_experiment(frame, Recipe(), Settings("survived", "binary", "hist_gradient_boosting"))
@@ -194,8 +194,8 @@ def test_explain_command_prints_importance_per_uploaded_column(tmp_path):
 
 
 def test_model_card_lists_the_columns_that_matter_when_explained():
+    from workbench.deploy.modelcard import model_card
     from workbench.experiments import record_of
-    from workbench.modelcard import model_card
 
     frame = _frame("penguins.csv")
     run = train_experiment(frame, Recipe(), Settings("species", "multiclass", "logistic_regression"))

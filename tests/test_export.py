@@ -21,12 +21,12 @@ import skops.io as sio
 
 from tests.conftest import ROOT, SAMPLES, free_port, fresh_python, sample_bytes, stop
 from workbench import steps as S
+from workbench.deploy.export import about_dataset, build_bundle, read_bundle
+from workbench.deploy.modelfile import dump_pipeline
+from workbench.deploy.predict import Predictor
 from workbench.errors import UserError
 from workbench.experiments import record_of, save_experiment
-from workbench.export import about_dataset, build_bundle, read_bundle
 from workbench.io import read_table
-from workbench.modelfile import dump_pipeline
-from workbench.predict import Predictor
 from workbench.recipe import Recipe
 from workbench.training import Settings, Split, train_experiment
 
@@ -171,7 +171,7 @@ def test_serve_py_answers_predictions_health_schema_and_names_a_bad_field(titani
 
 
 def test_onnx_matches_scikit_learn_where_it_converts_and_says_why_where_not(titanic_bundle, tmp_path):
-    from workbench.onnx_export import TOLERANCE, run
+    from workbench.deploy.onnx_export import TOLERANCE, run
 
     data, frame, experiment = _bundle("penguins.csv", "species", "svm")
     folder = _unzip(data, tmp_path / "penguins")
@@ -240,7 +240,7 @@ def test_requirements_pin_the_versions_the_model_was_trained_with(titanic_bundle
 
 
 def test_project_export_replays_to_the_same_metrics(store):
-    from workbench.replay import export_project, replay
+    from workbench.deploy.replay import export_project, replay
     from workbench.samples import add_sample
 
     project = store.create_project("replay me")
@@ -267,7 +267,7 @@ def test_project_export_replays_to_the_same_metrics(store):
 
 
 def test_replay_command_prints_the_comparison_and_exits_0(store, tmp_path, workspace):
-    from workbench.replay import export_project
+    from workbench.deploy.replay import export_project
     from workbench.samples import add_sample
 
     project = store.create_project("cli replay")
@@ -284,3 +284,24 @@ def test_replay_command_prints_the_comparison_and_exits_0(store, tmp_path, works
     bad = subprocess.run([sys.executable, "-m", "workbench", "replay", str(SAMPLES / "tips.csv")], env=env,
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert bad.returncode == 2 and "not a project export" in bad.stderr
+
+
+def test_a_bundle_and_a_model_saved_before_the_deploy_move_still_open_and_predict(tmp_path):
+    """tests/data/bundle_before_deploy_move.zip was built by the code of 2026-12-02, before the export modules
+    moved into workbench/deploy/: the app opens it (its model file names the classes' modules), and its own
+    predict.py runs."""
+    from workbench.deploy.modelfile import load_pipeline
+
+    data = (ROOT / "tests" / "data" / "bundle_before_deploy_move.zip").read_bytes()
+    rows = read_table(sample_bytes("penguins.csv"), "penguins.csv")[0].drop(columns=["species"]).head(30)
+    bundle = read_bundle(data)
+    predicted, _ = bundle.predictor.predict(rows)
+    model = load_pipeline(zipfile.ZipFile(io.BytesIO(data)).read("model.skops"))  # as kept in a workspace
+    assert list(predicted["prediction"]) == list(model.predict(rows))
+    assert (predicted["prediction"] == "Adelie").mean() > 0.9  # the first rows of penguins.csv are Adelie
+    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path)
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    run = fresh_python(["predict.py", "in.csv", "out.csv"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert list(pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")["prediction"]) == list(
+        predicted["prediction"])

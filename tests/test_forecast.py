@@ -146,7 +146,7 @@ def test_bad_series_get_clear_refusals(flights, nile):
 
 
 def test_the_forecast_bundle_refits_on_a_history_in_a_fresh_python(flights, tmp_path):
-    from workbench.export import build_forecast_bundle
+    from workbench.deploy.export import build_forecast_bundle
 
     result = fc.run(flights, fc.ForecastSettings("year", "passengers", "month", model="ets", horizon=12))
     bundle = build_forecast_bundle(result, {"dataset": "flights", "rows": 144, "columns": 3}, "en")

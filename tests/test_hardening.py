@@ -156,9 +156,9 @@ def test_an_all_numeric_table_with_slashes_in_its_names_exports_with_onnx(tmp_pa
 def test_the_onnx_reason_names_the_part_in_the_users_language_without_converter_text(lang, words):
     from sklearn.datasets import load_wine
 
-    from workbench.export import build_bundle
+    from workbench.deploy.export import build_bundle
+    from workbench.deploy.modelfile import dump_pipeline
     from workbench.experiments import record_of
-    from workbench.modelfile import dump_pipeline
 
     wine = load_wine(as_frame=True).frame
     wine["target"] = wine["target"].astype(str)
@@ -173,8 +173,8 @@ def test_the_onnx_reason_names_the_part_in_the_users_language_without_converter_
 
 
 def _damaged_export(store) -> bytes:
+    from workbench.deploy.replay import export_project
     from workbench.experiments import save_experiment
-    from workbench.replay import export_project
 
     project = store.create_project("damaged")
     frame, report = read_table(sample_bytes("titanic.csv"), "titanic.csv")
@@ -191,7 +191,7 @@ def _damaged_export(store) -> bytes:
 
 
 def test_replay_of_an_export_missing_a_dataset_file_is_refused_and_leaves_no_project(store):
-    from workbench.replay import replay
+    from workbench.deploy.replay import replay
 
     data = _damaged_export(store)
     before = {p.id for p in store.list_projects()}
@@ -212,7 +212,7 @@ def test_replay_command_on_a_damaged_export_exits_2_with_one_line_and_no_traceba
 
 
 def test_replay_refuses_a_project_json_of_the_wrong_shape(store):
-    from workbench.replay import replay
+    from workbench.deploy.replay import replay
 
     damaged = io.BytesIO()
     with zipfile.ZipFile(damaged, "w") as out:

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from tests.conftest import fresh_python
+from workbench.deploy.export import about_dataset, build_bundle
+from workbench.deploy.modelfile import dump_pipeline
+from workbench.deploy.predict import Predictor, added_columns
 from workbench.experiments import evaluation_frame, record_of
 from workbench.explain import rows_worth_a_look
-from workbench.export import about_dataset, build_bundle
 from workbench.io import read_table
-from workbench.modelfile import dump_pipeline
-from workbench.predict import Predictor, added_columns
 from workbench.recipe import Recipe
 from workbench.training import Settings, Split, class_labels, train_experiment
 
@@ -243,7 +243,7 @@ def test_tree_explanations_say_how_far_they_are_and_give_the_same_values():
 def test_cluster_words_name_only_real_differences():
     """A 1.4% gap was called 'lower' (低い): differences under 0.2 sd (or a 10-point lift) are not named."""
     from workbench.clustering import profiles
-    from workbench.modelcard import describe_difference
+    from workbench.deploy.modelcard import describe_difference
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"price": np.r_[rng.normal(100, 10, 50), rng.normal(140, 10, 50)],

@@ -9,8 +9,8 @@ from sklearn.model_selection import ParameterSampler, train_test_split
 
 from tests.conftest import sample_bytes
 from workbench import steps as S
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline
 from workbench.io import read_table
-from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE, DEFAULT_MODEL, models_for
 from workbench.recipe import Recipe
 from workbench.tasks import BINARY, MULTICLASS, REGRESSION, TEXT_CLASSIFICATION, check_target, propose_task

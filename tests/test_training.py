@@ -139,7 +139,7 @@ def test_experiment_round_trip_through_the_store(store, titanic_clean):
 def test_foreign_and_broken_model_files_are_refused(titanic_clean):
     import skops.io as sio
 
-    from workbench.modelfile import dump_pipeline, load_pipeline
+    from workbench.deploy.modelfile import dump_pipeline, load_pipeline
 
     with pytest.raises(UserError) as info:
         load_pipeline(b"not a model at all")

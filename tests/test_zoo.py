@@ -17,14 +17,14 @@ import pytest
 from tests.conftest import fresh_python
 from tests.zoo import TABLES, Table
 from workbench.clustering import ClusterSettings, fit_clusters, profiles
+from workbench.deploy.export import about_dataset, build_bundle
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline
+from workbench.deploy.predict import Predictor, added_columns, as_uploaded
 from workbench.experiments import record_of
 from workbench.explain import explain
-from workbench.export import about_dataset, build_bundle
 from workbench.i18n import set_language, t
 from workbench.io import read_table, to_csv_bytes
-from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import DEFAULT_MODEL
-from workbench.predict import Predictor, added_columns, as_uploaded
 from workbench.profile import profile_dataset
 from workbench.recipe import Recipe
 from workbench.stats import is_number

@@ -113,9 +113,9 @@ def _training_inputs(args: argparse.Namespace) -> tuple[Any, Any, str] | None:
 
 
 def _write_bundle(args: argparse.Namespace, experiment: Any, frame: Any) -> None:
+    from workbench.deploy.export import about_dataset, build_bundle
+    from workbench.deploy.modelfile import dump_pipeline
     from workbench.experiments import record_of
-    from workbench.export import about_dataset, build_bundle
-    from workbench.modelfile import dump_pipeline
 
     about = about_dataset(Path(args.data).stem, Path(args.data).name, frame)
     Path(args.out).write_bytes(build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment), about, frame))
@@ -183,10 +183,10 @@ def _automl(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from workbench.deploy.export import read_bundle
+    from workbench.deploy.predict import prepare
     from workbench.explain import BACKGROUND_ROWS, explain
-    from workbench.export import read_bundle
     from workbench.io import read_table
-    from workbench.predict import prepare
 
     bundle_bytes, data = _read_bytes(Path(args.bundle)), _read_bytes(Path(args.data))
     if bundle_bytes is None or data is None:
@@ -206,7 +206,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from workbench.replay import replay
+    from workbench.deploy.replay import replay
     from workbench.settings import get_settings
     from workbench.store import Store
 

@@ -15,10 +15,10 @@ from sklearn.model_selection import ParameterSampler
 from workbench import analyses, jobs
 from workbench.deep import jobs as deep_jobs
 from workbench.deep.runtime import final_estimator, listening
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline
 from workbench.errors import UserError
 from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
-from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE
 from workbench.recipe import Recipe
 from workbench.store import Store, StoredExperiment

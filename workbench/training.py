@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from workbench.deploy.predict import feature_schema
 from workbench.errors import UserError
 from workbench.evaluation import (
     CV_SCORING,
@@ -42,7 +43,6 @@ from workbench.evaluation import (
     regression_metrics,
 )
 from workbench.models import CATALOGUE
-from workbench.predict import feature_schema
 from workbench.recipe import Recipe
 from workbench.stats import whole_numbers
 from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION, check_target

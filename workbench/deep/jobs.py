@@ -22,9 +22,9 @@ from workbench import jobs
 from workbench.deep import images as im
 from workbench.deep.imagefile import NotAnImage, open_image, to_array
 from workbench.deep.runtime import gpus, listening
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline
 from workbench.errors import UserError
 from workbench.jobs import JobContext
-from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.store import Store
 from workbench.store.base import atomic_write, safe_filename
 
@@ -157,7 +157,7 @@ def predict_image(network: im.ImageNetwork, data: bytes, size: int, channels: in
     return {str(c): float(p) for c, p in zip(network.classes_, proba)}
 
 
-BUNDLE_SCRIPT = Path(__file__).resolve().parent.parent / "bundle" / "predict_images.py"
+BUNDLE_SCRIPT = Path(__file__).resolve().parent.parent / "deploy" / "bundle" / "predict_images.py"
 
 
 def build_image_bundle(network: im.ImageNetwork, result: dict[str, Any], lang: str) -> bytes:
@@ -166,7 +166,7 @@ def build_image_bundle(network: im.ImageNetwork, result: dict[str, Any], lang: s
     from importlib.metadata import version
 
     from workbench.deep.runtime import to_bytes
-    from workbench.modelcard import image_card
+    from workbench.deploy.modelcard import image_card
 
     labels = {"classes": result["classes"], "size": result["settings"]["size"], "channels": result["channels"]}
     requirements = "".join(f"{name}=={version(name)}\n" for name in ("tensorflow-cpu", "keras", "numpy", "pillow"))

@@ -8,11 +8,11 @@ import streamlit as st
 from workbench import explain as ex
 from workbench import explain_charts as charts
 from workbench import jobs
+from workbench.deploy.predict import Predictor, added_columns, prepare
 from workbench.evaluation import METRIC_KEYS
 from workbench.experiments import explanation_of, start, test_and_training_rows
 from workbench.explain import Explanation
 from workbench.i18n import t
-from workbench.predict import Predictor, added_columns, prepare
 from workbench.stats import is_number
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION

@@ -8,10 +8,10 @@ import zipfile
 
 import streamlit as st
 
+from workbench.deploy.export import about_dataset, build_bundle
+from workbench.deploy.replay import export_project
 from workbench.experiments import explanation_of
-from workbench.export import about_dataset, build_bundle
 from workbench.i18n import get_language, t
-from workbench.replay import export_project
 from workbench.store import Store, StoredExperiment
 from workbench.ui.core import PageContext, say
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from workbench import analyses, analysis_charts
 from workbench import forecast as fc
+from workbench.deploy.export import build_forecast_bundle
 from workbench.experiments import start
-from workbench.export import build_forecast_bundle
 from workbench.i18n import escape_md, t
 from workbench.io import to_csv_bytes
 from workbench.stats import is_number

@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from workbench.deploy.export import Bundle, read_bundle
+from workbench.deploy.predict import InputReport, Predictor, added_columns
 from workbench.experiments import pipeline_of
-from workbench.export import Bundle, read_bundle
 from workbench.i18n import escape_md, t
 from workbench.io import read_table, to_csv_bytes, to_excel_bytes
-from workbench.predict import InputReport, Predictor, added_columns
 from workbench.store import StoredExperiment
 from workbench.ui.core import PageContext, say, say_note
 

@@ -9,11 +9,11 @@ import streamlit as st
 
 from workbench import analyses, analysis_charts
 from workbench import clustering as cl
+from workbench.deploy.export import about_dataset, build_cluster_bundle
+from workbench.deploy.modelcard import describe_difference
 from workbench.experiments import start
-from workbench.export import about_dataset, build_cluster_bundle
 from workbench.i18n import readable, t
 from workbench.io import to_csv_bytes
-from workbench.modelcard import describe_difference
 from workbench.recipe import Recipe
 from workbench.reduction import pca
 from workbench.stats import is_number

@@ -14,9 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the bundled workbench package
 
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline  # noqa: E402
 from workbench.errors import exit_status  # noqa: E402
 from workbench.io import read_table  # noqa: E402
-from workbench.modelfile import dump_pipeline, load_pipeline  # noqa: E402
 from workbench.models import CATALOGUE  # noqa: E402
 from workbench.recipe import Recipe  # noqa: E402
 from workbench.training import Settings, Split, train_experiment  # noqa: E402

@@ -26,21 +26,21 @@ from typing import Any
 import pandas as pd
 
 import workbench
+from workbench.deploy.modelcard import cluster_card, forecast_card, model_card
+from workbench.deploy.modelfile import dump_pipeline, load_pipeline
+from workbench.deploy.predict import Predictor, feature_schema
 from workbench.errors import UserError
 from workbench.i18n import Note, get_language, t
-from workbench.modelcard import cluster_card, forecast_card, model_card
-from workbench.modelfile import dump_pipeline, load_pipeline
 from workbench.models import CATALOGUE
-from workbench.predict import Predictor, feature_schema
 from workbench.recipe import Recipe
 
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).resolve().parent.parent  # workbench/: the bundle keeps its layout
 SCRIPTS = ("predict.py", "serve.py", "train.py")
 MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", "textfile.py", "io.py",
-           "transformers.py", "stats.py", "tasks.py", "evaluation.py", "predict.py", "recipe.py", "models.py",
-           "training.py", "modelfile.py", "steps/__init__.py", "steps/_common.py", "steps/columns.py",
-           "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json", "deep/__init__.py",
-           "deep/runtime.py", "deep/tabular.py", "deep/text.py")
+           "transformers.py", "stats.py", "tasks.py", "evaluation.py", "recipe.py", "models.py", "training.py",
+           "deploy/__init__.py", "deploy/predict.py", "deploy/modelfile.py", "steps/__init__.py", "steps/_common.py",
+           "steps/columns.py", "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json",
+           "deep/__init__.py", "deep/runtime.py", "deep/tabular.py", "deep/text.py")
 PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "threadpoolctl", "pyarrow",
             "charset-normalizer", "openpyxl", "fastapi", "pydantic", "uvicorn")
 ONNX_PACKAGES = ("onnxruntime",)
@@ -87,7 +87,7 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
     if spec is not None and (spec.network or spec.text):
         onnx = {"converted": False, "reason": Note("onnx.not_for_networks").text(lang)}
     elif frame is not None and len(frame):
-        from workbench.onnx_export import convert
+        from workbench.deploy.onnx_export import convert
 
         sample = frame[record["features"]].sample(min(ONNX_SAMPLE, len(frame)), random_state=0)
         model_name = t(f"model.{settings['model_id']}", lang)
@@ -130,13 +130,13 @@ def _json(value: Any) -> str:
 
 
 def _zip(files: dict[str, bytes | str], scripts: tuple[str, ...], modules: tuple[str, ...]) -> bytes:
-    """A bundle: its own files, the scripts from workbench/bundle and the workbench modules they import."""
+    """A bundle: its own files, the scripts from workbench/deploy/bundle and the workbench modules they import."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
         for script in scripts:
-            archive.write(_HERE / "bundle" / script, script)
+            archive.write(_HERE / "deploy" / "bundle" / script, script)
         for module in modules:
             archive.write(_HERE / module, f"workbench/{module}")
     return buffer.getvalue()

@@ -17,11 +17,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the bundled workbench package
 
+from workbench.deploy.modelfile import load_pipeline  # noqa: E402
+from workbench.deploy.predict import Predictor  # noqa: E402
 from workbench.errors import exit_status  # noqa: E402
 from workbench.i18n import set_language  # noqa: E402
 from workbench.io import read_table, to_csv_bytes  # noqa: E402
-from workbench.modelfile import load_pipeline  # noqa: E402
-from workbench.predict import Predictor  # noqa: E402
 
 
 def load():

@@ -21,8 +21,8 @@ import pandas as pd  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, create_model  # noqa: E402
 
-from workbench.modelfile import load_pipeline  # noqa: E402
-from workbench.predict import Predictor, added_columns  # noqa: E402
+from workbench.deploy.modelfile import load_pipeline  # noqa: E402
+from workbench.deploy.predict import Predictor, added_columns  # noqa: E402
 
 META = json.loads((HERE / "schema.json").read_text(encoding="utf-8"))
 SCHEMA = META["schema"]

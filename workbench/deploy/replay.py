@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import workbench
+from workbench.deploy.export import open_zip
 from workbench.errors import UserError
 from workbench.experiments import save_experiment, settings_from
-from workbench.export import open_zip
 from workbench.io import ReadReport, read_table
 from workbench.models import AUTOML
 from workbench.recipe import Recipe
