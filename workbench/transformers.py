@@ -7,7 +7,6 @@ its input, so a fitted pipeline reads the raw columns the user uploaded.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import numpy as np
@@ -126,8 +125,7 @@ def to_number(values: pd.Series) -> pd.Series:
     """Numbers from text, understanding full-width digits and thousands separators; others become NaN."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    text = values.astype("str").map(lambda v: unicodedata.normalize("NFKC", v), na_action="ignore")
-    text = text.str.strip().str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+    text = values.astype("str").str.normalize("NFKC").str.strip().str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
     return pd.to_numeric(text, errors="coerce").where(values.notna())
 
 
@@ -219,7 +217,7 @@ class TrimText(_Frame):
         for c in self.columns:
             text = X[c].astype("str")
             if self.normalise:
-                text = text.map(lambda v: unicodedata.normalize("NFKC", v), na_action="ignore")
+                text = text.str.normalize("NFKC")  # .str, not .map: an all-missing column stays text
             X[c] = text.str.strip().str.replace(r"\s+", " ", regex=True).where(X[c].notna())
         return X
 
