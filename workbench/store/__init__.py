@@ -17,10 +17,11 @@ from workbench.store.experiments import Experiments, StoredExperiment
 from workbench.store.jobs import Jobs
 from workbench.store.projects import Project, Projects
 from workbench.store.recipes import Recipes
+from workbench.store.versions import AliasMove, ModelVersion, Versions
 
-__all__ = ["MAX_NAME", "ROLES", "Dataset", "Project", "Store", "StoredExperiment", "User", "normalise_user",
-           "user_from_claims"]
+__all__ = ["MAX_NAME", "ROLES", "AliasMove", "Dataset", "ModelVersion", "Project", "Store", "StoredExperiment", "User",
+           "normalise_user", "user_from_claims"]
 
 
-class Store(Projects, Datasets, Recipes, Experiments, Jobs):
+class Store(Projects, Datasets, Recipes, Experiments, Versions, Jobs):
     """The workspace at `home` (created on first use)."""

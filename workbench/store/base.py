@@ -81,6 +81,26 @@ experiments = sa.Table(
     sa.Column("chosen", Int, nullable=False, server_default="0"),
     _created_at(),
 )
+model_versions = sa.Table(  # immutable: a registered experiment, its files copied under versions/<number>/
+    "model_versions", metadata,
+    _project_id(primary_key=True),
+    sa.Column("number", Int, primary_key=True),
+    sa.Column("experiment_id", Text, nullable=False),  # the experiment may be deleted later; the version stays
+    sa.Column("data_sha256", Text, nullable=False),  # the training table's hash (its raw file)
+    sa.Column("record", Text, nullable=False),  # the experiment's record: settings, recipe, metrics, schema
+    sa.Column("note", Text, nullable=False, server_default=""),
+    sa.Column("created_by", Text, nullable=False, server_default=""),
+    _created_at(),
+)
+aliases = sa.Table(  # append-only: the latest row per (project, alias) is current; the rest is its history
+    "aliases", metadata,
+    sa.Column("id", Int, primary_key=True, autoincrement=True),
+    _project_id(index=True),
+    sa.Column("alias", Text, nullable=False),  # "production" or "challenger"
+    sa.Column("number", Int),  # None: the alias was taken off
+    sa.Column("set_by", Text, nullable=False, server_default=""),
+    _created_at(),
+)
 jobs = sa.Table(
     "jobs", metadata,
     sa.Column("id", Text, primary_key=True),
@@ -96,6 +116,15 @@ jobs = sa.Table(
     sa.Column("updated_at", Text, nullable=False),
     sa.Column("spec", Text),
 )
+
+
+def next_number(db: sa.Connection, project_id: str, number: sa.Column) -> int:
+    """The number after the project's last in `number` (a column of a table keyed by project_id). The project's
+    row is locked first, so two writers at once number theirs one after the other."""
+    db.execute(sa.select(projects.c.id).where(projects.c.id == project_id).with_for_update())
+    latest = db.execute(sa.select(sa.func.coalesce(sa.func.max(number), 0))
+                        .where(number.table.c.project_id == project_id)).scalar()
+    return int(latest) + 1
 
 
 def utc_now() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from workbench.store.access import Access
-from workbench.store.base import projects, recipes, utc_now
+from workbench.store.base import next_number, projects, recipes, utc_now
 
 
 class Recipes(Access):
@@ -16,11 +16,7 @@ class Recipes(Access):
         self.get_project(project_id)
         self._require(project_id, "editor")
         with self._transaction() as db:
-            # The project's row is locked first, so two writers at once number their versions one after the other.
-            db.execute(sa.select(projects.c.id).where(projects.c.id == project_id).with_for_update())
-            latest = db.execute(sa.select(sa.func.coalesce(sa.func.max(recipes.c.version), 0))
-                                .where(recipes.c.project_id == project_id)).scalar()
-            version = int(latest) + 1
+            version = next_number(db, project_id, recipes.c.version)
             db.execute(sa.insert(recipes).values(project_id=project_id, version=version, recipe=recipe_json,
                                                  created_at=utc_now()))
         return version
