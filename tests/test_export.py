@@ -120,8 +120,9 @@ def test_train_py_retrains_to_the_same_metrics(titanic_bundle, tmp_path):
     assert (tmp_path / "again.skops").stat().st_size > 0
 
 
-def _post(url: str, body: object) -> tuple[int, dict]:
-    request = urllib.request.Request(url, json.dumps(body).encode(), {"content-type": "application/json"})
+def _post(url: str, body: object, key: str | None = None) -> tuple[int, dict]:
+    headers = {"content-type": "application/json", **({"X-API-Key": key} if key is not None else {})}
+    request = urllib.request.Request(url, json.dumps(body).encode(), headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())
@@ -129,45 +130,76 @@ def _post(url: str, body: object) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def test_serve_py_answers_predictions_health_schema_and_names_a_bad_field(titanic_bundle):
-    folder, _, experiment, _ = titanic_bundle
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.read()
+
+
+def _serving(folder: Path, port: int, env: dict) -> subprocess.Popen:
+    """serve.py started in the bundle's folder, once /health answers."""
     server = subprocess.Popen([sys.executable, "serve.py", "--host", "127.0.0.1", "--port", str(port)], cwd=folder,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            _get(f"http://127.0.0.1:{port}/health")
+            return server
+        except OSError:
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.monotonic() < deadline, "serve.py did not start"
+            time.sleep(0.5)
+
+
+def test_serve_py_needs_its_key_answers_predictions_logs_every_request_and_counts_them(titanic_bundle, tmp_path):
+    import sqlite3
+
+    folder, _, experiment, _ = titanic_bundle
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WORKBENCH_API_KEY")}
+    refused = subprocess.run([sys.executable, "serve.py"], cwd=folder, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode != 0 and "No API key: set WORKBENCH_API_KEY" in refused.stderr  # no open endpoint
+    port, log = free_port(), tmp_path / "requests.sqlite3"
+    server = _serving(folder, port, {**env, "WORKBENCH_API_KEY": "s3cret", "WORKBENCH_REQUEST_LOG": str(log)})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
-                    health = json.loads(answer.read())
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "serve.py did not start"
-                time.sleep(0.5)
-        assert health == {"status": "ok", "model": "random_forest", "task": "binary", "target": "survived"}
-
+        health = json.loads(_get(f"{base}/health"))
+        assert health == {"status": "ok", "model": "random_forest", "task": "binary", "target": "survived",
+                          "version": ""}
         sample = json.loads((folder / "sample_request.json").read_text(encoding="utf-8"))
-        status, answer = _post(f"{base}/predict", sample)
+        assert _post(f"{base}/predict", sample)[0] == 401  # no key
+        assert _post(f"{base}/predict", {"rows": [{"colour": "red"}]}, "guess")[0] == 401  # wrong key, first
+        status, answer = _post(f"{base}/predict", sample, "s3cret")
         assert status == 200 and len(answer["predictions"]) == len(sample["rows"]) == 2
+        served = [p["prediction"] for p in answer["predictions"]]
         expected, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(
             pd.DataFrame(sample["rows"]))
         first = answer["predictions"][0]
         assert first["prediction"] == expected["prediction"].iloc[0]
         assert first["probabilities"]["1"] == pytest.approx(expected["probability_1"].iloc[0], abs=1e-9)
 
-        status, answer = _post(f"{base}/predict", {"rows": [{"age": "old", "colour": "red"}]})
+        status, answer = _post(f"{base}/predict", {"rows": [{"age": "old", "colour": "red"}]}, "s3cret")
         assert status == 422
         wrong = {tuple(d["loc"]) for d in answer["detail"]}
         assert ("body", "rows", 0, "age") in wrong and ("body", "rows", 0, "colour") in wrong
-        assert _post(f"{base}/predict", {"rows": []})[0] == 422
+        assert _post(f"{base}/predict", {"rows": []}, "s3cret")[0] == 422
+        assert "/predict" in json.loads(_get(f"{base}/openapi.json"))["paths"]
 
-        with urllib.request.urlopen(f"{base}/openapi.json", timeout=10) as answer:
-            assert "/predict" in json.loads(answer.read())["paths"]
+        metrics = _get(f"{base}/metrics").decode()
+        assert 'workbench_requests_total{path="/predict",status="200"} 1.0' in metrics
+        assert 'workbench_requests_total{path="/predict",status="401"} 2.0' in metrics
+        assert 'workbench_request_seconds_count{path="/predict"} 5.0' in metrics
+        assert "workbench_predicted_rows_total 2.0" in metrics
     finally:
         stop(server, 30)
+    with sqlite3.connect(log) as db:
+        rows = db.execute("SELECT status, rows, latency_ms, inputs, outputs, error FROM requests ORDER BY id")\
+            .fetchall()
+    assert [r[0] for r in rows] == [401, 401, 200, 422, 422]  # every request, refused ones too
+    status, count, latency, inputs, outputs, error = rows[2]
+    assert count == 2 and latency > 0 and error is None
+    assert [r["age"] for r in json.loads(inputs)] == [r.get("age") for r in sample["rows"]]
+    assert [o["prediction"] for o in json.loads(outputs)] == served
+    assert "colour" in rows[3][5] and rows[0][5] == "missing or wrong API key"
 
 
 def test_onnx_matches_scikit_learn_where_it_converts_and_says_why_where_not(titanic_bundle, tmp_path):

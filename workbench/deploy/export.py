@@ -3,7 +3,8 @@
 Contents:
 - model.skops: the fitted pipeline (recipe steps inside), loaded only with our list of trusted types;
 - model.onnx where the preparation and model convert, checked against scikit-learn (or the reason it is absent);
-- predict.py, serve.py (HTTP JSON endpoint), train.py (retrains from a raw CSV and recipe.json);
+- predict.py, serve.py (HTTP JSON endpoint: API key, request log, /metrics), train.py (retrains from a raw CSV
+  and recipe.json); a Dockerfile that serves it and a README that says how;
 - schema.json (task, target, classes, threshold, columns, settings, metrics, ONNX report), recipe.json,
   sample_request.json, model_card.md (in the user's language), requirements.txt (exact versions);
 - workbench/: the parts of the workbench these scripts import (reading files, the recipe's transformers,
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import io
 import json
+import platform
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -42,7 +45,7 @@ MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", 
            "steps/columns.py", "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json",
            "deep/__init__.py", "deep/runtime.py", "deep/tabular.py", "deep/text.py")
 PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "threadpoolctl", "pyarrow",
-            "charset-normalizer", "openpyxl", "fastapi", "pydantic", "uvicorn")
+            "charset-normalizer", "openpyxl", "fastapi", "pydantic", "uvicorn", "prometheus-client")
 ONNX_PACKAGES = ("onnxruntime",)
 NETWORK_PACKAGES = ("tensorflow-cpu", "keras")  # only for bundles of Keras networks
 MAX_BUNDLE_MB = 500  # an uploaded bundle larger than this, unpacked, is refused
@@ -99,19 +102,53 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
             "threshold": settings["threshold"], "classes": record["classes"], "schema": record["schema"],
             "model": settings["model_id"], "settings": settings, "metrics": record["metrics"],
             "baseline": record["baseline"], "n_train": record["n_train"], "n_test": record["n_test"],
-            "about": about, "onnx": onnx, "language": lang}
+            "about": about, "onnx": onnx, "language": lang, **({"version": record["version"]} if "version" in record
+                                                                else {})}
     pinned = versions(PACKAGES + NETWORK_PACKAGES) if keras_model else versions()
     requirements = _requirements(pinned)
     requirements += "".join(f"# {name}=={version(name)}  (only to run model.onnx)\n" for name in ONNX_PACKAGES)
     files = {"model.skops": model, "schema.json": _json(meta),
              "recipe.json": record.get("recipe") or Recipe().to_json(),
              "sample_request.json": _json(sample_request(record["schema"])),
-             "model_card.md": model_card(record, about, onnx, pinned, lang), "requirements.txt": requirements}
+             "model_card.md": model_card(record, about, onnx, pinned, lang), "requirements.txt": requirements,
+             **serving_files(meta, lang)}
     if onnx_result and onnx_result.model:
         files["model.onnx"] = onnx_result.model
     if keras_model:  # the network alone, in Keras' own format (its inputs: prepared features or token ids)
         files["network.keras"] = network_file(load_pipeline(model))
     return _zip(files, SCRIPTS, MODULES)
+
+
+DOCKER_PORT = 8000
+
+
+def dockerfile() -> str:
+    """A Dockerfile that serves the bundle: the training Python's slim image (pinned to its exact version), the
+    bundle's own requirements, a user that is not root, and a health check on /health."""
+    return f"""# Serves this bundle (serve.py): see README.md for building and running it.
+FROM python:{platform.python_version()}-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    WORKBENCH_REQUEST_LOG=/app/logs/requests.sqlite3
+RUN useradd --create-home --uid 10001 model
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+RUN mkdir -p /app/logs && chown -R model:model /app/logs
+USER model
+EXPOSE {DOCKER_PORT}
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \\
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{DOCKER_PORT}/health', timeout=4)"]
+CMD ["python", "serve.py", "--host", "0.0.0.0", "--port", "{DOCKER_PORT}"]
+"""
+
+
+def serving_files(meta: dict[str, Any], lang: str) -> dict[str, str]:
+    """The Dockerfile and the README (in the user's language) of a bundle that serve.py serves."""
+    name = re.sub(r"[^a-z0-9]+", "-", f"{meta['model']}-{meta['target'] or meta['task']}".lower()).strip("-")
+    return {"Dockerfile": dockerfile(),
+            "README.md": t("bundle.readme", lang, image=name or "model", port=DOCKER_PORT,
+                           python=platform.python_version())}
 
 
 def network_file(pipeline: Any) -> bytes:
@@ -157,7 +194,7 @@ def build_cluster_bundle(pipeline: Any, result: dict[str, Any], frame: pd.DataFr
              "recipe.json": recipe_json or Recipe().to_json(),
              "sample_request.json": _json(sample_request(schema)),
              "model_card.md": cluster_card(result, about, pinned, lang),
-             "requirements.txt": _requirements(pinned)}
+             "requirements.txt": _requirements(pinned), **serving_files(meta, lang)}
     return _zip(files, ("predict.py", "serve.py"), MODULES)
 
 
