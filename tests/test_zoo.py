@@ -20,6 +20,7 @@ from workbench.clustering import ClusterSettings, fit_clusters, profiles
 from workbench.deploy.export import about_dataset, build_bundle
 from workbench.deploy.modelfile import dump_pipeline, load_pipeline
 from workbench.deploy.predict import Predictor, added_columns, as_uploaded
+from workbench.deploy.versions import reference_profile
 from workbench.experiments import record_of
 from workbench.explain import explain
 from workbench.i18n import set_language, t
@@ -83,8 +84,13 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
         written = as_uploaded(frame[[target]])[target].dropna().unique()
         assert {str(c) for c in experiment.classes} <= {str(v) for v in written}
 
-    _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
+    folder = _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
     _predicts_rows_that_leave_every_column_out(experiment)
+    _serves_what_the_app_predicts(folder, frame, experiment, task)
+    features = record_of(experiment)["features"]
+    profile = reference_profile(rows, [*features, target])
+    assert set(profile["columns"]) == {str(c) for c in [*features, target]}
+    json.dumps(profile, allow_nan=False)  # what a version keeps for monitoring: plain JSON
     _explains_in_uploaded_columns(experiment, rows, target, task)
     _clusters_where_it_has_numbers(rows.drop(columns=[target]))
 
@@ -137,6 +143,41 @@ def _predicts_rows_that_leave_every_column_out(experiment) -> None:
     empty = pd.DataFrame([{name: None for name in predictor.schema}] * 2, dtype=object)
     out, _ = predictor.predict(empty)
     assert len(out) == 2 and out[added_columns(out, empty)[0]].notna().all()
+
+
+def _serves_what_the_app_predicts(folder: Path, frame: pd.DataFrame, experiment, task: str) -> None:
+    """The bundle's serve.py, answering rows of the table as a client sends them (JSON: numbers, text, true and
+    false, ISO dates, null), with the app's predictions; its own column names are the request's fields."""
+    import importlib.util
+
+    from fastapi.testclient import TestClient
+
+    spec = importlib.util.spec_from_file_location(f"serve_{folder.parent.name}", folder / "serve.py")
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    serve.KEY.key = "k"
+    serve.open_log(str(folder / "requests.sqlite3"))
+    sent = frame[list(serve.SCHEMA)].head(5)
+    body = {"rows": json.loads(sent.to_json(orient="records", date_format="iso", force_ascii=False))}
+    app, _ = Predictor.from_record(experiment.pipeline, record_of(experiment)).predict(sent, "en")
+    # and as a client that writes JSON's own types sends them: true for "True", 3 for "3" in a text column
+    typed = {"rows": [{name: _json_typed(value) for name, value in row.items()} for row in body["rows"]]}
+    for request in (body, typed):
+        answer = TestClient(serve.app).post("/predict", json=request, headers={"X-API-Key": "k"})
+        assert answer.status_code == 200, answer.text[:2000]
+        served = [p["prediction"] for p in answer.json()["predictions"]]
+        if task == REGRESSION:
+            assert np.allclose(served, app["prediction"].astype(float), rtol=1e-6)
+        else:
+            assert [str(v) for v in served] == [str(v) for v in as_uploaded(app[["prediction"]])["prediction"]]
+
+
+def _json_typed(value):
+    if value in ("True", "False"):
+        return value == "True"
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    return value
 
 
 def _onnx_converts_or_says_why(folder: Path, lang: str) -> None:
