@@ -11,11 +11,15 @@ from workbench.ui import results as results_ui
 ctx = ui.page_setup("page.predict.title")
 with ui.guard():
     experiments = ctx.store.list_experiments(ctx.project.id)
-    sources = ({"project": t("predict.source.project")} if experiments else {}) | {
+    production = predict_ui.production_predictor(ctx)
+    sources = ({"production": t("predict.source.production", number=production[1].number)} if production
+               else {}) | ({"project": t("predict.source.project")} if experiments else {}) | {
         "bundle": t("predict.source.bundle")}
     source = st.radio(t("predict.source"), list(sources), horizontal=True, key="predict_source",
                       format_func=sources.get)
-    if source == "project":
+    if source == "production":
+        model = production[0]
+    elif source == "project":
         model = predict_ui.predictor(ctx, results_ui.pick(experiments))
     else:
         if not experiments:

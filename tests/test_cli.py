@@ -120,3 +120,62 @@ def test_train_warns_of_leakage_and_refuses_unknown_models(tmp_path):
     bad = _run("train", "--data", str(SAMPLES / "titanic.csv"), "--target", "survived", "--model", "gpt",
                "--out", str(tmp_path / "b.zip"))
     assert bad.returncode == 2 and "There is no model 'gpt'" in bad.stderr
+
+
+def test_register_promote_roll_back_and_serve_from_the_shell_do_what_the_deploy_page_does(workspace):
+    import urllib.request
+
+    from tests.conftest import free_port
+    from tests.test_deploy import _trained
+    from workbench.store import Store
+
+    store = Store(workspace)
+    project = store.create_project("Churn 解約")
+    first, second = _trained(store, project.id), _trained(store, project.id, "decision_tree")
+    for command in ("register", "promote", "serve"):
+        assert _run(command, "--help").returncode == 0
+    done = _run("register", "--project", "churn 解約", "--experiment", first.id, "--note", "baseline")
+    assert done.returncode == 0, done.stderr
+    assert "Registered as version 1." in done.stderr and json.loads(done.stdout)["aliases"] == {"production": 1}
+    assert json.loads(_run("register", "--project", project.id, "--experiment", second.id).stdout)["aliases"] == {
+        "production": 1}  # a later version waits for a promotion
+    promoted = json.loads(_run("promote", "--project", project.id, "--version", "2").stdout)
+    assert promoted["aliases"] == {"production": 2} and promoted["versions"][1]["note"] == "baseline"
+    back = _run("promote", "--project", project.id, "--roll-back")
+    assert back.returncode == 0 and json.loads(back.stdout)["aliases"] == {"production": 1}
+
+    port = free_port()
+    started = _run("serve", "start", "--project", project.id, "--port", str(port))
+    try:
+        assert started.returncode == 0, started.stderr
+        now = json.loads(started.stdout)
+        assert now["running"] and now["version"] == 1 and now["url"] == f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{now['url']}/health", timeout=5) as answer:
+            assert json.loads(answer.read())["version"] == "1"
+        assert json.loads(_run("serve", "status", "--project", project.id).stdout)["running"]
+    finally:
+        stopped = _run("serve", "stop", "--project", project.id)
+    assert stopped.returncode == 0 and not json.loads(stopped.stdout)["running"]
+    assert [v.number for v in store.list_versions(project.id)] == [2, 1]  # nothing lost on the way
+
+
+def test_deploy_commands_say_what_is_wrong_in_the_users_language(workspace):
+    from tests.test_deploy import _trained
+    from workbench.store import Store
+
+    store = Store(workspace)
+    churn, prices = store.create_project("churn"), store.create_project("prices")
+    unknown = _run("register", "--project", "nope", lang="ja_JP.UTF-8")
+    assert unknown.returncode == 2 and "「nope」というプロジェクトはありません" in unknown.stderr
+    empty = _run("register", "--project", "churn")
+    assert empty.returncode == 2 and "no experiment to register yet" in empty.stderr
+    experiment = _trained(store, churn.id)
+    other = _run("register", "--project", "prices", "--experiment", experiment.id)
+    assert other.returncode == 2 and "belongs to another project" in other.stderr
+    assert _run("register", "--project", "churn").returncode == 0
+    missing = _run("promote", "--project", "churn", "--version", "7")
+    assert missing.returncode == 2 and "no model version 7" in missing.stderr
+    assert "Traceback" not in missing.stderr + other.stderr + unknown.stderr
+    no_production = _run("serve", "start", "--project", "prices", lang="ja_JP.UTF-8")
+    assert no_production.returncode == 2 and "Traceback" not in no_production.stderr
+    assert store.list_versions(prices.id) == []

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.test_pages import _text as _texts
+from workbench.deploy import versions as V
 from workbench.errors import UserError
 from workbench.samples import ensure_workspace
 from workbench.store import Store, User
@@ -71,7 +72,8 @@ def test_the_url_of_another_persons_project_is_refused_without_its_data(workspac
 WRITES = {"pages/data.py": ["add_sample", "delete_dataset", "upload_0"], "pages/clean.py": ["add_step"],
           "pages/model.py": ["train", "tune", "suggest"], "pages/automl.py": ["automl_start"],
           "pages/segments.py": ["cl_run", "an_run"], "pages/results.py": ["choose", "learning"],
-          "pages/explain.py": ["explain"]}
+          "pages/explain.py": ["explain"], "pages/deploy.py": ["promote", "roll_back", "endpoint_start",
+                                                              "endpoint_rotate"]}
 
 
 def _writes(at: AppTest, keys: list[str]) -> dict[str, bool]:
@@ -88,8 +90,9 @@ def test_a_viewer_sees_a_shared_project_but_every_change_and_job_is_disabled(wor
     alice, project = _own_project(workspace, "alice@example.com")
     dataset = alice.active_dataset(project.id)
     frame = alice.load_frame(dataset.id).drop(columns=["alive"])
-    save_experiment(alice, project.id, dataset.id, 0, train_experiment(frame, Recipe(), Settings(
+    experiment = save_experiment(alice, project.id, dataset.id, 0, train_experiment(frame, Recipe(), Settings(
         "survived", "binary", "logistic_regression")))
+    V.register(alice, project.id, experiment.id)
     alice.share_project(project.id, "bob@example.com", "viewer")
     at = _run("app.py", "bob@example.com", project=project.id)
     assert not at.exception

@@ -53,6 +53,21 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument("--workers", type=int, help=t("cli.cluster.workers"))
     replay = commands.add_parser("replay", help=t("cli.replay.help"), description=t("cli.replay.help"))
     replay.add_argument("export", help=t("cli.replay.export"))
+    register = commands.add_parser("register", help=t("cli.register.help"), description=t("cli.register.help"))
+    register.add_argument("--project", required=True, help=t("cli.project"))
+    register.add_argument("--experiment", help=t("cli.register.experiment"))
+    register.add_argument("--note", default="", help=t("cli.register.note"))
+    promote = commands.add_parser("promote", help=t("cli.promote.help"), description=t("cli.promote.help"))
+    promote.add_argument("--project", required=True, help=t("cli.project"))
+    promote.add_argument("--version", type=int, help=t("cli.promote.version"))
+    promote.add_argument("--alias", choices=["production", "challenger"], default="production",
+                         help=t("cli.promote.alias"))
+    promote.add_argument("--roll-back", action="store_true", help=t("cli.promote.roll_back"))
+    serve = commands.add_parser("serve", help=t("cli.serve.help"), description=t("cli.serve.help"))
+    serve.add_argument("action", choices=["start", "stop", "status", "rotate-key"], nargs="?", default="start")
+    serve.add_argument("--project", required=True, help=t("cli.project"))
+    serve.add_argument("--host", default="127.0.0.1", help=t("deploy.host_help"))
+    serve.add_argument("--port", type=int, default=8000, help=t("deploy.port"))
     return parser
 
 
@@ -222,6 +237,79 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if all(r.same for r in results) else 1
 
 
+def _store_project(ref: str) -> tuple[Any, str]:
+    """The workspace's store and the project named by its id or (case aside) its name."""
+    from workbench.settings import get_settings
+    from workbench.store import Store
+
+    store = Store(get_settings().home)
+    project = store.find_project(ref) or next(
+        (p for p in store.list_projects() if p.name.casefold() == ref.casefold()), None)
+    if project is None:
+        raise UserError("cli.project_unknown", project=ref)
+    return store, project.id
+
+
+def _versions_json(store: Any, project_id: str) -> dict[str, Any]:
+    return {"aliases": store.aliases_now(project_id),
+            "versions": [{"number": v.number, "experiment": v.experiment_id, "model": v.record["settings"]["model_id"],
+                          "metrics": v.record["metrics"], "data_sha256": v.data_sha256, "note": v.note,
+                          "created_by": v.created_by, "created_at": v.created_at}
+                         for v in store.list_versions(project_id)]}
+
+
+def _register(args: argparse.Namespace) -> int:
+    from workbench.deploy.versions import register
+
+    store, project_id = _store_project(args.project)
+    experiment = args.experiment
+    if experiment is None:  # the project's chosen experiment, else its newest
+        experiments = store.list_experiments(project_id)
+        if not experiments:
+            raise UserError("cli.register.no_experiment")
+        experiment = next((e for e in experiments if e.chosen), experiments[0]).id
+    version = register(store, project_id, experiment, args.note)
+    print(t("cli.register.done", number=version.number), file=sys.stderr)
+    print(json.dumps(_versions_json(store, project_id), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from workbench.deploy.versions import promote, roll_back
+
+    store, project_id = _store_project(args.project)
+    if args.roll_back:
+        number = roll_back(store, project_id)
+    elif args.version is None:
+        raise UserError("cli.promote.which")
+    else:
+        promote(store, project_id, args.version, args.alias)
+        number = args.version
+    print(t("cli.promote.done", number=number, alias=args.alias if not args.roll_back else "production"),
+          file=sys.stderr)
+    print(json.dumps(_versions_json(store, project_id), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from workbench.deploy import serving
+
+    store, project_id = _store_project(args.project)
+    if args.action == "start":
+        serving.start(store, project_id, args.host, args.port)
+    elif args.action == "stop":
+        serving.stop(store, project_id)
+    elif args.action == "rotate-key":
+        serving.api_key(store, project_id, rotate=True)
+        print(t("deploy.key_rotated"), file=sys.stderr)
+    now = serving.status(store, project_id)
+    print(json.dumps({"running": now.running, "url": now.url if now.running else None, "version": now.version,
+                      "started_at": now.started_at or None, "died": now.died, "pid": now.pid,
+                      "key_file": str(serving.folder(store, project_id) / "api_key"),
+                      "last_log": list(now.last_log)}, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _cluster(args: argparse.Namespace) -> int:
     from workbench import cluster
     from workbench.settings import get_settings
@@ -242,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"read": _read, "clean": _clean, "train": _train, "replay": _replay,
-                "explain": _explain, "automl": _automl, "cluster": _cluster}[args.command](args)
+                "explain": _explain, "automl": _automl, "cluster": _cluster, "register": _register,
+                "promote": _promote, "serve": _serve}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2

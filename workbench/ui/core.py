@@ -121,6 +121,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/explain.py", "page.explain.title", ":material/psychology:"),
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),
     ("pages/export.py", "page.export.title", ":material/ios_share:"),
+    ("pages/deploy.py", "page.deploy.title", ":material/rocket:"),
 ]
 
 

@@ -29,6 +29,27 @@ def pipeline(ctx: PageContext, experiment: StoredExperiment) -> Any:
     return _pipeline(str(ctx.store.home), experiment.id)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _version_pipeline(home: str, project_id: str, number: int) -> Any:
+    from workbench.deploy.modelfile import load_pipeline
+    from workbench.deploy.versions import version_model
+    from workbench.store import Store
+
+    store = Store(home)
+    return load_pipeline(version_model(store, store.get_version(project_id, number)))
+
+
+def production_predictor(ctx: PageContext) -> tuple[Predictor, Any] | None:
+    """What predicts for the project's production version (and the version), or None without one."""
+    from workbench.deploy.versions import aliased
+
+    version = aliased(ctx.store, ctx.project.id)
+    if version is None:
+        return None
+    return Predictor.from_record(_version_pipeline(str(ctx.store.home), ctx.project.id, version.number),
+                                 version.record), version
+
+
 def predictor(ctx: PageContext, experiment: StoredExperiment) -> Predictor:
     """What predicts for a stored experiment."""
     return Predictor.from_record(pipeline(ctx, experiment), experiment.record)

@@ -20,7 +20,7 @@ REPORT_KEYS = {"precision": "results.report.precision", "recall": "results.repor
                "f1": "results.report.f1", "support": "results.report.support"}
 
 
-def _label(e: StoredExperiment) -> str:
+def experiment_label(e: StoredExperiment) -> str:
     r = e.record
     score = r["metrics"].get(r["primary"])
     star = "★ " if e.chosen else ""
@@ -132,7 +132,7 @@ def compare(experiments: list[StoredExperiment], first: StoredExperiment) -> Non
     others = [e for e in experiments if e.id != first.id]
     if not others:
         return
-    labels = {e.id: _label(e) for e in others}
+    labels = {e.id: experiment_label(e) for e in others}
     second = next(e for e in others if e.id == st.selectbox(t("results.compare_with"), list(labels),
                                                             format_func=labels.get, key="compare"))
     names = (_short(first), _short(second))
@@ -146,7 +146,7 @@ def compare(experiments: list[StoredExperiment], first: StoredExperiment) -> Non
 
 def pick(experiments: list[StoredExperiment]) -> StoredExperiment:
     """Choose one experiment: the one a job's link named, else the chosen model, else the newest."""
-    labels = {e.id: _label(e) for e in experiments}
+    labels = {e.id: experiment_label(e) for e in experiments}
     ids = list(labels)
     named = st.query_params.get("experiment")
     default = ids.index(named) if named in ids else next((i for i, e in enumerate(experiments) if e.chosen), 0)

@@ -1,0 +1,13 @@
+"""Deploy: model versions, the production model, and the endpoint the app runs for it."""
+
+from workbench import ui
+from workbench.ui import deploy as deploy_ui
+
+ctx = ui.page_setup("page.deploy.title")
+with ui.guard():
+    ui.flash()
+    experiments = ui.require_experiments(ctx)
+    deploy_ui.versions_view(ctx)
+    deploy_ui.register_form(ctx, experiments)
+    deploy_ui.endpoint_view(ctx)
+    deploy_ui.history_view(ctx)
