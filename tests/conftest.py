@@ -57,6 +57,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty WORKBENCH_HOME for this test."""
     home = tmp_path / "workspace"
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # a test that wants MLflow starts its own
     return home
 
 

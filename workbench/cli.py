@@ -270,8 +270,19 @@ def _register(args: argparse.Namespace) -> int:
         experiment = next((e for e in experiments if e.chosen), experiments[0]).id
     version = register(store, project_id, experiment, args.note)
     print(t("cli.register.done", number=version.number), file=sys.stderr)
+    _tell_mlflow(store, project_id)
     print(json.dumps(_versions_json(store, project_id), ensure_ascii=False, indent=2))
     return 0
+
+
+def _tell_mlflow(store, project_id: str) -> None:
+    """With MLFLOW_TRACKING_URI set, send MLflow what it lacks; what it could not take is a warning (the
+    version is kept here either way, and the next command sends it again)."""
+    from workbench.deploy.mlflow_sync import sync
+
+    problem = sync(store, project_id)
+    if problem is not None:
+        print(t("cli.warning", message=problem.message()), file=sys.stderr)
 
 
 def _promote(args: argparse.Namespace) -> int:
@@ -287,6 +298,7 @@ def _promote(args: argparse.Namespace) -> int:
         number = args.version
     print(t("cli.promote.done", number=number, alias=args.alias if not args.roll_back else "production"),
           file=sys.stderr)
+    _tell_mlflow(store, project_id)
     print(json.dumps(_versions_json(store, project_id), ensure_ascii=False, indent=2))
     return 0
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.deploy.export import build_bundle, sample_request
-from workbench.deploy.versions import aliased, version_model
+from workbench.deploy.export import sample_request
+from workbench.deploy.versions import aliased, version_bundle
 from workbench.errors import UserError
 from workbench.store import Store
 
@@ -175,8 +175,7 @@ def start(store: Store, project_id: str, host: str = DEFAULT_HOST, port: int = D
     base = folder(store, project_id)
     bundle = base / f"v{version.number}"
     if not (bundle / "serve.py").is_file():
-        data = build_bundle(version_model(store, version), {**version.record, "version": version.number},
-                            {"dataset": version.record.get("dataset", {}).get("name", "")})
+        data = version_bundle(store, version)
         shutil.rmtree(bundle, ignore_errors=True)
         zipfile.ZipFile(io.BytesIO(data)).extractall(bundle)
     key_file = base / "api_key"

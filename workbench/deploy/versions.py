@@ -107,6 +107,14 @@ def version_model(store: Store, version: ModelVersion) -> bytes:
     return store.version_file(version.project_id, version.number, "model.skops")
 
 
+def version_bundle(store: Store, version: ModelVersion) -> bytes:
+    """The version's model bundle (what the endpoint serves and MLflow keeps), naming the version it is."""
+    from workbench.deploy.export import build_bundle
+
+    return build_bundle(version_model(store, version), {**version.record, "version": version.number},
+                        {"dataset": version.record.get("dataset", {}).get("name", "")})
+
+
 def version_profile(store: Store, version: ModelVersion) -> dict[str, Any]:
     """The version's reference profile (reference_profile of its training data)."""
     return json.loads(store.version_file(version.project_id, version.number, "profile.json"))

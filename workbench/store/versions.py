@@ -91,6 +91,19 @@ class Versions(Access):
             raise UserError("version.files_missing", number=number, path=str(path))
         return path.read_bytes()
 
+    def keep_version_file(self, project_id: str, number: int, name: str, data: bytes) -> None:
+        """Keep a further file with a version (where it was sent, say); the version's own files never change."""
+        if name in VERSION_FILES or "/" in name or name.startswith("."):
+            raise ValueError(f"not a file a version may gain: {name!r}")
+        self._require(project_id, "editor")
+        self.get_version(project_id, number)
+        atomic_write(self._version_dir(project_id, number) / name, data)
+
+    def has_version_file(self, project_id: str, number: int, name: str) -> bool:
+        """Whether the version's folder holds the file."""
+        self._require(project_id, "viewer")
+        return (self._version_dir(project_id, number) / name).is_file()
+
     def set_alias(self, project_id: str, alias: str, number: int | None) -> None:
         """Point `alias` at version `number` of this project (None takes it off); the move is kept."""
         if alias not in ALIASES:

@@ -291,3 +291,6 @@ def flash() -> None:
     message = st.session_state.pop("flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+    warning = st.session_state.pop("flash_warning", None)
+    if warning:
+        st.warning(warning, icon=":material/warning:")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.deploy import mlflow_sync
 from workbench.deploy import versions as V
 from workbench.evaluation import METRIC_KEYS
 from workbench.i18n import t
@@ -36,9 +37,41 @@ def register_form(ctx: PageContext, experiments: list[StoredExperiment]) -> None
                                  disabled=ctx.read_only):
             version = V.register(ctx.store, ctx.project.id, experiment_id, note)
             production = ctx.store.aliases_now(ctx.project.id).get(V.PRODUCTION) == version.number
-            st.session_state["flash"] = t("deploy.registered_production" if production else "deploy.registered",
-                                          number=version.number)
-            st.rerun()
+            changed(ctx, t("deploy.registered_production" if production else "deploy.registered",
+                           number=version.number))
+
+
+def changed(ctx: PageContext, done: str | None) -> None:
+    """After a version was registered or an alias moved (`done` says which; None: only MLflow is to be told):
+    tell MLflow when the user has it, then show the page again with what was done and what MLflow could not take."""
+    if done:
+        st.session_state["flash"] = done
+    uri = mlflow_sync.configured()
+    if uri:
+        with st.spinner(t("mlflow.sending", uri=uri)):
+            problem = mlflow_sync.sync(ctx.store, ctx.project.id)
+        if problem is not None:
+            st.session_state["flash_warning"] = say(problem.key, **problem.params)
+        elif done is None:
+            st.session_state["flash"] = say("mlflow.sent", uri=uri)
+    st.rerun()
+
+
+def mlflow_view(ctx: PageContext, versions: list[ModelVersion]) -> None:
+    """Where MLflow keeps the versions, and a button to send those it lacks (after it was unreachable)."""
+    uri = mlflow_sync.configured()
+    if not uri or not versions:
+        return
+    missing = [v.number for v in versions if mlflow_sync.sent(ctx.store, v) is None]
+    name = mlflow_sync.model_name(ctx.store, ctx.project.id)
+    if not missing:
+        st.caption(say("mlflow.in_sync", uri=uri, model=name))
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    c1.warning(say("mlflow.missing", uri=uri, versions=", ".join(map(str, sorted(missing)))),
+               icon=":material/cloud_off:")
+    if c2.button(t("mlflow.send"), key="mlflow_send", icon=":material/cloud_upload:", disabled=ctx.read_only):
+        changed(ctx, None)
 
 
 def _score(version: ModelVersion) -> str:
@@ -47,8 +80,9 @@ def _score(version: ModelVersion) -> str:
     return f"{t(METRIC_KEYS[record['primary']])} {score:.4f}" if score is not None else ""
 
 
-def versions_table(versions: list[ModelVersion], now: dict[str, int]) -> pd.DataFrame:
-    """One row per version, newest first, with its aliases."""
+def versions_table(versions: list[ModelVersion], now: dict[str, int],
+                   in_mlflow: dict[int, str] | None = None) -> pd.DataFrame:
+    """One row per version, newest first, with its aliases (and, with MLflow, its registered model version)."""
     by_number: dict[int, list[str]] = {}
     for alias, number in now.items():
         by_number.setdefault(number, []).append(t(ALIAS_KEYS[alias]))
@@ -62,6 +96,7 @@ def versions_table(versions: list[ModelVersion], now: dict[str, int]) -> pd.Data
         t("deploy.col.by"): [v.created_by or "-" for v in versions],
         t("deploy.col.when"): [v.created_at[:16].replace("T", " ") for v in versions],
         t("deploy.col.note"): [v.note for v in versions],
+        **({t("mlflow.col"): [in_mlflow.get(v.number, "-") for v in versions]} if in_mlflow is not None else {}),
     })
 
 
@@ -77,27 +112,28 @@ def versions_view(ctx: PageContext) -> list[ModelVersion]:
         production = next(v for v in versions if v.number == now[V.PRODUCTION])
         st.success(say("deploy.production_is", number=production.number,
                        model=t(f"model.{production.record['settings']['model_id']}")), icon=":material/verified:")
-    st.dataframe(versions_table(versions, now), hide_index=True, width="stretch")
+    in_mlflow = None
+    if mlflow_sync.configured():
+        where = {v.number: mlflow_sync.sent(ctx.store, v) for v in versions}
+        in_mlflow = {n: f"{s.model} v{s.model_version}" for n, s in where.items() if s is not None}
+    st.dataframe(versions_table(versions, now, in_mlflow), hide_index=True, width="stretch")
     labels = {v.number: t("deploy.version_n", number=v.number) for v in versions}
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     number = c1.selectbox(t("deploy.version"), list(labels), key="deploy_version", format_func=labels.get)
     if c2.button(t("deploy.promote"), key="promote", type="primary", icon=":material/verified:",
                  disabled=ctx.read_only or now.get(V.PRODUCTION) == number):
         V.promote(ctx.store, ctx.project.id, number)
-        st.session_state["flash"] = t("deploy.promoted", number=number)
-        st.rerun()
+        changed(ctx, t("deploy.promoted", number=number))
     if c3.button(t("deploy.challenge"), key="challenge", icon=":material/swords:",
                  disabled=ctx.read_only or number in now.values()):
         V.promote(ctx.store, ctx.project.id, number, V.CHALLENGER)
-        st.session_state["flash"] = t("deploy.challenger_set", number=number)
-        st.rerun()
+        changed(ctx, t("deploy.challenger_set", number=number))
     earlier = [m.number for m in ctx.store.alias_history(ctx.project.id, V.PRODUCTION)
                if m.number is not None and m.number != now.get(V.PRODUCTION)]
     if c4.button(t("deploy.roll_back"), key="roll_back", icon=":material/undo:",
                  disabled=ctx.read_only or not earlier, help=t("deploy.roll_back_help")):
         back = V.roll_back(ctx.store, ctx.project.id)
-        st.session_state["flash"] = t("deploy.rolled_back", number=back)
-        st.rerun()
+        changed(ctx, t("deploy.rolled_back", number=back))
     return versions
 
 
