@@ -96,7 +96,9 @@ def test_versions_go_to_mlflow_with_their_run_model_and_aliases(store, mlflow_se
 
     mlflow.set_tracking_uri(mlflow_server)
     rows = pd.DataFrame(ROWS)
+    path = list(sys.path)
     served = mlflow.pyfunc.load_model(f"models:/{where.model}@production").predict(rows)
+    assert sys.path == path  # loaded in the app: processes it starts later still import the app's workbench
     pd.testing.assert_frame_equal(served, _predicted(store, first.id, rows))
     code = ("import mlflow, pandas as pd\n"  # a Python without the workbench: the model brings the bundle's own
             f"mlflow.set_tracking_uri({mlflow_server!r})\n"

@@ -20,8 +20,8 @@ from workbench.clustering import ClusterSettings, fit_clusters, profiles
 from workbench.deploy.export import about_dataset, build_bundle
 from workbench.deploy.modelfile import dump_pipeline, load_pipeline
 from workbench.deploy.predict import Predictor, added_columns, as_uploaded
-from workbench.deploy.versions import reference_profile
-from workbench.experiments import record_of
+from workbench.deploy.versions import prediction_profile, reference_profile
+from workbench.experiments import evaluation_frame, record_of
 from workbench.explain import explain
 from workbench.i18n import set_language, t
 from workbench.io import read_table, to_csv_bytes
@@ -84,22 +84,26 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
         written = as_uploaded(frame[[target]])[target].dropna().unique()
         assert {str(c) for c in experiment.classes} <= {str(v) for v in written}
 
-    folder = _exported(table, data, filename, frame, rows, experiment, task, tmp_path)
-    _predicts_rows_that_leave_every_column_out(experiment)
-    _serves_what_the_app_predicts(folder, frame, experiment, task)
     features = record_of(experiment)["features"]
-    profile = reference_profile(rows, [*features, target])
+    profile = {**reference_profile(rows, [*features, target]), "target": target,
+               "prediction": prediction_profile(evaluation_frame(experiment))}
     assert set(profile["columns"]) == {str(c) for c in [*features, target]}
     json.dumps(profile, allow_nan=False)  # what a version keeps for monitoring: plain JSON
+    folder = _exported(table, data, filename, frame, rows, experiment, task, tmp_path, profile)
+    _predicts_rows_that_leave_every_column_out(experiment)
+    _serves_what_the_app_predicts(folder, frame, experiment, task)
+    _monitors_its_own_rows(experiment, rows, profile, target, task, table.lang)
     _explains_in_uploaded_columns(experiment, rows, target, task)
     _clusters_where_it_has_numbers(rows.drop(columns=[target]))
 
 
 def _exported(table: Table, data: bytes, filename: str, frame: pd.DataFrame, rows: pd.DataFrame, experiment,
-              task: str, tmp_path: Path) -> Path:
-    """The experiment's bundle, unzipped; its predict.py gives the app's predictions and its ONNX says why not."""
+              task: str, tmp_path: Path, profile: dict) -> Path:
+    """The experiment's bundle (with a version's profile), unzipped; its predict.py gives the app's predictions
+    and its ONNX says why not."""
     bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
-                          about_dataset(table.name, filename, frame), rows, table.lang)
+                          about_dataset(table.name, filename, frame), rows, table.lang,
+                          extra={"profile.json": json.dumps(profile, ensure_ascii=False).encode()})
     folder = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
     _predict_py_matches_the_app(folder, data, filename, experiment, task, table.lang, table.name in FRESH_PYTHON)
@@ -170,6 +174,36 @@ def _serves_what_the_app_predicts(folder: Path, frame: pd.DataFrame, experiment,
             assert np.allclose(served, app["prediction"].astype(float), rtol=1e-6)
         else:
             assert [str(v) for v in served] == [str(v) for v in as_uploaded(app[["prediction"]])["prediction"]]
+    watched = TestClient(serve.app).get("/monitor", headers={"X-API-Key": "k"})  # what it served, against training
+    assert watched.status_code == 200, watched.text[:2000]
+    assert watched.json()["rows"] == 2 * len(sent) and watched.json()["prediction"] is not None
+
+
+def _monitors_its_own_rows(experiment, rows: pd.DataFrame, profile: dict, target: str, task: str,
+                           lang: str) -> None:
+    """Monitoring a version of this model: its own training rows do not drift; with the target they are scored
+    against the test rows, without it (classification) estimated; a column moved by 3 sd is found."""
+    from workbench.deploy import monitor as M
+    from workbench.store.versions import ModelVersion
+
+    record = record_of(experiment)
+    version = ModelVersion("0" * 12, 1, "e", "", record, "", "", "")
+    ref = M.Reference(version, Predictor.from_record(experiment.pipeline, record), profile,
+                      evaluation_frame(experiment), None)
+    batch = rows.sample(min(len(rows), 150), random_state=1)
+    report = M.check_batch(ref, batch, "zoo")
+    json.dumps(json.loads(M.report_json(report, lang)), allow_nan=False)
+    assert report.rows == len(batch) and not report.drift.drifted, [c.column for c in report.drift.drifted]
+    assert report.checks and report.checks[0].metric == ("rmse" if task == REGRESSION else report.checks[0].metric)
+    if task != REGRESSION:
+        unlabelled = M.check_batch(ref, batch.drop(columns=[target]))
+        assert unlabelled.estimate is not None and 0 <= unlabelled.estimate.accuracy <= 1
+    spread = [c for c in record["features"] if record["schema"][c]["kind"] == "number"
+              and batch[c].nunique() > 20]
+    if spread:
+        column = spread[0]
+        moved = batch.assign(**{column: pd.to_numeric(batch[column], errors="coerce") + 3 * batch[column].std()})
+        assert column in [c.column for c in M.check_batch(ref, moved).drift.drifted]
 
 
 def _json_typed(value):

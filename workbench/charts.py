@@ -374,3 +374,33 @@ def pareto(board: pd.DataFrame, lower_is_better: bool) -> pd.DataFrame:
             rows.append(row)
             best = row["_s"]
     return pd.DataFrame(rows).drop(columns="_s")
+
+
+def monitor_timeline(timeline: pd.DataFrame, metric_name: str) -> go.Figure:
+    """Per batch (monitor.timeline): the share of columns that drifted (bars, left) and performance (line,
+    right: measured where the batch had true values, estimated otherwise), with the test rows' value."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if not timeline.empty:
+        share = timeline["drifted"] / timeline["columns"].where(timeline["columns"] > 0)
+        colours = np.where(timeline["alarm"], "#E45756", COLOUR)
+        fig.add_trace(go.Bar(x=timeline["batch"], y=share, name=t("chart.monitor.drifted"), marker_color=colours,
+                             customdata=timeline[["drifted", "rows"]],
+                             hovertemplate=t("chart.monitor.hover") + "<extra></extra>"), secondary_y=False)
+        for measured, key, dash in ((True, "chart.monitor.measured", "solid"),
+                                    (False, "chart.monitor.estimated", "dot")):
+            part = timeline[timeline["measured"] == measured].dropna(subset=["value"])
+            if not part.empty:
+                fig.add_trace(go.Scatter(x=part["batch"], y=part["value"], mode="lines+markers",
+                                         name=f"{metric_name} ({t(key)})", line=dict(color="#54A24B", dash=dash)),
+                              secondary_y=True)
+        tests = timeline["test"].dropna()
+        if not tests.empty:
+            fig.add_trace(go.Scatter(x=timeline["batch"], y=[float(tests.iloc[0])] * len(timeline), mode="lines",
+                                     name=t("chart.monitor.test"), line=dict(color="#999999", dash="dash")),
+                          secondary_y=True)
+    fig.update_yaxes(title_text=t("chart.monitor.drifted"), range=[0, 1], tickformat=".0%", secondary_y=False)
+    fig.update_yaxes(title_text=metric_name, secondary_y=True)
+    fig.update_layout(xaxis_title=t("chart.monitor.batch"))
+    return _finish(fig, t("chart.monitor.title"), False, height=380)

@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--project", required=True, help=t("cli.project"))
     serve.add_argument("--host", default="127.0.0.1", help=t("deploy.host_help"))
     serve.add_argument("--port", type=int, default=8000, help=t("deploy.port"))
+    monitor = commands.add_parser("monitor", help=t("cli.monitor.help"), description=t("cli.monitor.help"))
+    monitor.add_argument("batch", type=Path, help=t("cli.monitor.batch"))
+    monitor.add_argument("--project", required=True, help=t("cli.project"))
+    monitor.add_argument("--version", type=int, help=t("cli.monitor.version"))
+    retrain = commands.add_parser("retrain", help=t("cli.retrain.help"), description=t("cli.retrain.help"))
+    retrain.add_argument("data", type=Path, help=t("cli.retrain.data"))
+    retrain.add_argument("--project", required=True, help=t("cli.project"))
+    retrain.add_argument("--version", type=int, help=t("cli.monitor.version"))
+    retrain.add_argument("--alone", action="store_true", help=t("cli.retrain.alone"))
     return parser
 
 
@@ -336,6 +345,51 @@ def _cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _monitor(args: argparse.Namespace) -> int:
+    """Print the batch's report as JSON; exit status 1 when it drifted or performs worse (a scheduler acts)."""
+    from workbench.deploy import monitor
+    from workbench.deploy.retrain import _version
+    from workbench.i18n import get_language
+    from workbench.io import read_table
+
+    store, project_id = _store_project(args.project)
+    data = _read_bytes(args.batch)
+    if data is None:
+        return 2
+    frame, _ = read_table(data, args.batch.name)
+    version = _version(store, project_id, args.version)
+    report = monitor.check_batch(monitor.reference(store, version), frame, args.batch.name)
+    print(monitor.report_json(report, get_language()))
+    for note in monitor.summary(report):
+        print(note.text(), file=sys.stderr)
+    return 1 if report.alarm else 0
+
+
+def _retrain(args: argparse.Namespace) -> int:
+    """Retrain the version on new rows into a challenger, and print the comparison as JSON."""
+    from workbench import jobs
+    from workbench.deploy.retrain import _version, new_training_table, retrain_job
+
+    store, project_id = _store_project(args.project)
+    data = _read_bytes(args.data)
+    if data is None:
+        return 2
+    version = _version(store, project_id, args.version)
+    dataset = new_training_table(store, project_id, data, args.data.name, not args.alone, version.number)
+    job_id, future = jobs.submit(store, project_id, "retrain",
+                                 retrain_job(store, project_id, dataset.id, version.number))
+    future.result()
+    job = store.get_job(job_id)
+    if job["status"] != "done":
+        note = jobs.message(job)
+        raise UserError(note.key, **note.params) if note else UserError("job.not_restartable")
+    result = json.loads(job["result"])
+    print(t("cli.retrain.done", number=result["challenger"], champion=version.number), file=sys.stderr)
+    _tell_mlflow(store, project_id)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit code 2 with a one-line message for bad input."""
     set_language(normalise_language(os.environ.get("WORKBENCH_LANG") or os.environ.get("LANG")))
@@ -343,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"read": _read, "clean": _clean, "train": _train, "replay": _replay,
                 "explain": _explain, "automl": _automl, "cluster": _cluster, "register": _register,
-                "promote": _promote, "serve": _serve}[args.command](args)
+                "promote": _promote, "serve": _serve, "monitor": _monitor, "retrain": _retrain}[args.command](args)
     except UserError as exc:
         print(t("cli.error", message=exc.message()), file=sys.stderr)
         return 2

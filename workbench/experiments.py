@@ -16,6 +16,7 @@ from workbench import analyses, jobs
 from workbench.deep import jobs as deep_jobs
 from workbench.deep.runtime import final_estimator, listening
 from workbench.deploy.modelfile import dump_pipeline, load_pipeline
+from workbench.deploy.retrain import retrain_job
 from workbench.errors import UserError
 from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
@@ -331,7 +332,8 @@ def automl_progress(job: dict) -> dict[str, Any] | None:
 
 JOB_KINDS: dict[str, Callable[..., Callable[[JobContext], Any]]] = {
     "train": train_several, "tune": tune, "suggest": suggest, "learning": learning, "explain": explanation_job,
-    "automl": automl_job, "text": text_training, **analyses.JOB_KINDS, **deep_jobs.JOB_KINDS,
+    "automl": automl_job, "text": text_training, "retrain": retrain_job, **analyses.JOB_KINDS,
+    **deep_jobs.JOB_KINDS,
 }
 
 

@@ -41,7 +41,7 @@ _HERE = Path(__file__).resolve().parent.parent  # workbench/: the bundle keeps i
 SCRIPTS = ("predict.py", "serve.py", "train.py")
 MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", "textfile.py", "io.py",
            "transformers.py", "stats.py", "tasks.py", "evaluation.py", "recipe.py", "models.py", "training.py",
-           "deploy/__init__.py", "deploy/predict.py", "deploy/modelfile.py", "steps/__init__.py", "steps/_common.py",
+           "deploy/__init__.py", "deploy/predict.py", "deploy/modelfile.py", "deploy/drift.py", "steps/__init__.py", "steps/_common.py",
            "steps/columns.py", "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json",
            "deep/__init__.py", "deep/runtime.py", "deep/tabular.py", "deep/text.py")
 PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "threadpoolctl", "pyarrow",
@@ -76,7 +76,8 @@ def sample_request(schema: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | None = None,
-                 frame: pd.DataFrame | None = None, lang: str | None = None) -> bytes:
+                 frame: pd.DataFrame | None = None, lang: str | None = None,
+                 extra: dict[str, bytes] | None = None) -> bytes:
     """The bundle as zip bytes, from a model file and an experiment record (see experiments.record_of).
 
     `about` describes the data (dataset, filename, rows, columns, trained_at; optionally importances);
@@ -116,6 +117,7 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
         files["model.onnx"] = onnx_result.model
     if keras_model:  # the network alone, in Keras' own format (its inputs: prepared features or token ids)
         files["network.keras"] = network_file(load_pipeline(model))
+    files.update(extra or {})  # a version's reference profile: serve.py's GET /monitor compares with it
     return _zip(files, SCRIPTS, MODULES)
 
 

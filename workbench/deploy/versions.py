@@ -51,6 +51,12 @@ def reference_profile(frame: pd.DataFrame, columns: list[str]) -> dict[str, Any]
     return out
 
 
+def prediction_profile(evaluation: pd.DataFrame) -> dict[str, Any]:
+    """The profile of the model's predictions on its held-out rows (what prediction drift compares with)."""
+    return reference_profile(evaluation.rename(columns={"predicted": "prediction"}), ["prediction"])["columns"][
+        "prediction"]
+
+
 def register(store: Store, project_id: str, experiment_id: str, note: str = "") -> ModelVersion:
     """Make the experiment a new version of the project's model. The first version becomes `production`."""
     experiment = store.get_experiment(experiment_id)
@@ -63,8 +69,11 @@ def register(store: Store, project_id: str, experiment_id: str, note: str = "") 
     target = record["settings"]["target"]  # the raw columns the model takes in (the recipe is inside it)
     profile = reference_profile(store.load_frame(dataset.id), [*record["features"], target])
     profile["target"] = target
+    evaluation = store.experiment_evaluation(experiment_id)  # the held-out rows: monitoring's yardstick
+    profile["prediction"] = prediction_profile(evaluation)
     files = {"model.skops": store.experiment_model(experiment_id),
-             "profile.json": json.dumps(profile, ensure_ascii=False).encode("utf-8")}
+             "profile.json": json.dumps(profile, ensure_ascii=False).encode("utf-8"),
+             "evaluation.parquet": evaluation.to_parquet(index=False)}
     version = store.add_version(project_id, experiment_id, dataset.sha256,
                                 {**record, "dataset": {"id": dataset.id, "name": dataset.name,
                                                        "recipe_version": experiment.recipe_version}}, files, note)
@@ -111,8 +120,10 @@ def version_bundle(store: Store, version: ModelVersion) -> bytes:
     """The version's model bundle (what the endpoint serves and MLflow keeps), naming the version it is."""
     from workbench.deploy.export import build_bundle
 
+    profile = ({"profile.json": store.version_file(version.project_id, version.number, "profile.json")}
+               if store.has_version_file(version.project_id, version.number, "profile.json") else {})
     return build_bundle(version_model(store, version), {**version.record, "version": version.number},
-                        {"dataset": version.record.get("dataset", {}).get("name", "")})
+                        {"dataset": version.record.get("dataset", {}).get("name", "")}, extra=profile)
 
 
 def version_profile(store: Store, version: ModelVersion) -> dict[str, Any]:

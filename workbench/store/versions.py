@@ -15,7 +15,8 @@ from workbench.store.access import Access
 from workbench.store.base import aliases, atomic_write, model_versions, next_number, utc_now
 
 ALIASES = ("production", "challenger")
-VERSION_FILES = ("model.skops", "profile.json")  # kept with every version (the reference profile: monitoring's)
+# kept with every version: the model, its training data's profile and its held-out rows (monitoring's reference)
+VERSION_FILES = ("model.skops", "profile.json", "evaluation.parquet")
 
 
 @dataclass(frozen=True)

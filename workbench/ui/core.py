@@ -122,6 +122,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/predict.py", "page.predict.title", ":material/online_prediction:"),
     ("pages/export.py", "page.export.title", ":material/ios_share:"),
     ("pages/deploy.py", "page.deploy.title", ":material/rocket:"),
+    ("pages/monitor.py", "page.monitor.title", ":material/monitor_heart:"),
 ]
 
 

@@ -16,7 +16,8 @@ class BundleModel(PythonModel):
 
     def load_context(self, context) -> None:
         folder = Path(context.artifacts["bundle"])
-        sys.path.insert(0, str(folder))
+        if "workbench" not in sys.modules:  # a process of its own: the bundle's copy of what it imports
+            sys.path.insert(0, str(folder))  # (inside the app, its own workbench, and sys.path stays as it was)
         from workbench.deploy.modelfile import load_pipeline
         from workbench.deploy.predict import Predictor
 

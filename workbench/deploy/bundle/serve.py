@@ -8,7 +8,8 @@ WORKBENCH_API_KEY_FILE (or --key-file), read again when it changes, so a key is 
 Every request to /predict is logged, with its rows, predictions, latency and the model's version, to the SQLite
 file named by WORKBENCH_REQUEST_LOG (or --log; default requests.sqlite3 beside this file).
 GET /health says whether the model is loaded (no key needed: for health checks); GET /metrics gives request
-counts and latency histograms in the Prometheus text format; the OpenAPI schema is at /openapi.json and the
+counts and latency histograms in the Prometheus text format; GET /monitor (with the key; ?last=N rows, default
+5,000) compares what it served with the training data's profile (profile.json), column by column; the OpenAPI schema is at /openapi.json and the
 interactive page at /docs.
 """
 
@@ -35,12 +36,15 @@ from fastapi.exception_handlers import request_validation_exception_handler  # n
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest  # noqa: E402
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model  # noqa: E402
 
+from workbench.deploy.drift import drift_report  # noqa: E402
 from workbench.deploy.modelfile import load_pipeline  # noqa: E402
-from workbench.deploy.predict import Predictor, added_columns  # noqa: E402
+from workbench.deploy.predict import Predictor, added_columns, prepare  # noqa: E402
 
 META = json.loads((HERE / "schema.json").read_text(encoding="utf-8"))
 SCHEMA = META["schema"]
 PREDICTOR = Predictor.from_meta(load_pipeline((HERE / "model.skops").read_bytes()), META)
+PROFILE = (json.loads((HERE / "profile.json").read_text(encoding="utf-8")) if (HERE / "profile.json").is_file()
+           else None)  # the training data's reference profile (bundles of model versions)
 VERSION = str(META.get("version", ""))  # the model version it was built from ("" for an experiment's bundle)
 
 
@@ -130,6 +134,20 @@ class RequestLog:
                               error))
 
 
+    def served(self, last: int) -> tuple[list, list]:
+        """The rows and predictions of the newest successful requests, up to `last` rows, oldest first."""
+        rows: list = []
+        predicted: list = []
+        with self._lock:
+            found = self._db.execute("SELECT inputs, outputs FROM requests WHERE status = 200 ORDER BY id DESC")
+            for inputs, outputs in found:
+                given, answers = json.loads(inputs or "[]"), json.loads(outputs or "[]")
+                rows[:0], predicted[:0] = given, [a.get("prediction") for a in answers]
+                if len(rows) >= last:
+                    break
+        return rows[-last:], predicted[-last:]
+
+
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("workbench_requests", "HTTP requests by path and status", ["path", "status"],
                    registry=REGISTRY)
@@ -159,7 +177,7 @@ async def measure(request: Request, call_next):
     began = time.perf_counter()
     response = await call_next(request)
     elapsed = time.perf_counter() - began
-    path = request.url.path if request.url.path in ("/predict", "/health", "/metrics") else "other"
+    path = request.url.path if request.url.path in ("/predict", "/health", "/metrics", "/monitor") else "other"
     REQUESTS.labels(path, str(response.status_code)).inc()
     LATENCY.labels(path).observe(elapsed)
     if path == "/predict" and LOG is not None:
@@ -192,6 +210,27 @@ def health() -> dict:
 @app.get("/metrics")
 def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+@app.get("/monitor", dependencies=[Depends(require_key)])
+def monitor(last: int = 5000) -> dict:
+    """Drift of the last `last` rows served (successful requests) against the training data, per column and of
+    the prediction, with p-values corrected for the number of columns."""
+    if PROFILE is None:
+        raise HTTPException(status_code=404, detail="This bundle has no profile.json (only model versions do).")
+    if LOG is None:
+        raise HTTPException(status_code=503, detail="No request log is open.")
+    rows, predicted = LOG.served(max(1, min(int(last), 100_000)))
+    if not rows:
+        return {"rows": 0, "alarm": False, "columns": [], "message": "Nothing served yet."}
+    frame, _ = prepare(pd.DataFrame(rows), {c: SCHEMA[c] for c in SCHEMA})
+    keep = [c for c in SCHEMA if SCHEMA[c].get("kind") != "datetime"]
+    spec = PROFILE.get("prediction")
+    prediction = None
+    if spec is not None:
+        values = pd.Series(predicted)
+        prediction = (spec, values if META["task"] == "regression" else values.map(str))
+    return drift_report(PROFILE, frame[keep], prediction=prediction).to_dict()
 
 
 @app.post("/predict", response_model=PredictResponse, dependencies=[Depends(require_key)])
