@@ -41,7 +41,8 @@ _HERE = Path(__file__).resolve().parent.parent  # workbench/: the bundle keeps i
 SCRIPTS = ("predict.py", "serve.py", "train.py")
 MODULES = ("__init__.py", "errors.py", "i18n.py", "settings.py", "coltypes.py", "textfile.py", "io.py",
            "transformers.py", "stats.py", "tasks.py", "evaluation.py", "recipe.py", "models.py", "training.py",
-           "deploy/__init__.py", "deploy/predict.py", "deploy/modelfile.py", "deploy/drift.py", "steps/__init__.py", "steps/_common.py",
+           "deploy/__init__.py", "deploy/predict.py", "deploy/modelfile.py", "deploy/drift.py", "steps/__init__.py",
+           "steps/_common.py",
            "steps/columns.py", "steps/learned.py", "steps/rows.py", "locales/en.json", "locales/ja.json",
            "deep/__init__.py", "deep/runtime.py", "deep/tabular.py", "deep/text.py")
 PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "threadpoolctl", "pyarrow",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
-from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 from workbench.tasks import BINARY, REGRESSION
 
@@ -105,15 +105,30 @@ def labelled_checks(evaluation: pd.DataFrame, task: str, classes: list[Any], y: 
     return out
 
 
-def calibrators(evaluation: pd.DataFrame, classes: list[Any]) -> list[IsotonicRegression]:
+class Platt:
+    """Probability -> share of rows truly of the class: a logistic curve on the probability's log-odds (Platt
+    scaling), learned on the held-out rows. Two parameters: steady on the small held-out sets of small tables,
+    where isotonic regression overfits (it made the estimate of ROC AUC optimistic by up to 0.03)."""
+
+    def __init__(self, probability: np.ndarray, truth: np.ndarray) -> None:
+        self.model = None
+        if 0 < truth.sum() < len(truth):
+            self.model = LogisticRegression(C=1e4).fit(_logit(probability), truth)
+
+    def predict(self, probability: np.ndarray) -> np.ndarray:
+        return probability if self.model is None else self.model.predict_proba(_logit(probability))[:, 1]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p)).reshape(-1, 1)
+
+
+def calibrators(evaluation: pd.DataFrame, classes: list[Any]) -> list[Platt]:
     """Per class, probability -> share of rows truly of that class, learned on the held-out rows."""
-    actual = evaluation["actual"].astype(str).to_numpy()
-    out = []
-    for c in classes:
-        model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        model.fit(evaluation[f"probability_{c}"].to_numpy(dtype=float), (actual == str(c)).astype(float))
-        out.append(model)
-    return out
+    actual = np.array([class_text(v) for v in evaluation["actual"]])
+    return [Platt(evaluation[f"probability_{c}"].to_numpy(dtype=float), (actual == class_text(c)).astype(int))
+            for c in classes]
 
 
 def estimate(evaluation: pd.DataFrame, task: str, classes: list[Any], proba: np.ndarray, predicted: pd.Series,

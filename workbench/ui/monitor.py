@@ -24,6 +24,7 @@ from workbench.ui.model import jobs_panel
 
 UPLOAD, LOGGED = "upload", "logged"
 PROBLEM_KEYS = {"empty": "monitor.problem.empty", "not_numbers": "monitor.problem.not_numbers"}
+TABLE_FILES = ["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"]
 MAX_BATCHES = 30  # batches of the log drawn in the timeline (the newest)
 
 
@@ -60,7 +61,8 @@ def choose_version(ctx: PageContext) -> ModelVersion | None:
         st.page_link("pages/deploy.py", label=t("page.deploy.title"), icon=":material/rocket:")
         return None
     now = ctx.store.aliases_now(ctx.project.id)
-    labels = {v.number: t("monitor.version_label", number=v.number, model=t(f"model.{v.record['settings']['model_id']}"))
+    labels = {v.number: t("monitor.version_label", number=v.number,
+                          model=t(f"model.{v.record['settings']['model_id']}"))
               + (f" · {t('deploy.alias.production')}" if now.get(V.PRODUCTION) == v.number else "")
               + (f" · {t('deploy.alias.challenger')}" if now.get(V.CHALLENGER) == v.number else "")
               for v in versions}
@@ -76,8 +78,8 @@ def batch_source(ctx: PageContext, ref: M.Reference) -> tuple[str, pd.DataFrame]
     source = st.radio(t("monitor.source"), list(sources), format_func=sources.get, horizontal=True,
                       key="monitor_source")
     if source == UPLOAD:
-        upload = st.file_uploader(t("monitor.upload"), type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"],
-                                  key="monitor_upload", help=t("monitor.upload_help", target=ref.target))
+        upload = st.file_uploader(say("monitor.upload", target=ref.target), type=TABLE_FILES, key="monitor_upload",
+                                  help=say("monitor.upload_help", target=ref.target))
         if upload is None:
             return None
         frame, _ = read_table(upload.getvalue(), upload.name)
@@ -205,8 +207,7 @@ def retrain_view(ctx: PageContext, version: ModelVersion) -> None:
     st.subheader(t("monitor.retrain"))
     st.caption(t("monitor.retrain_help", number=version.number))
     with st.form("retrain"):
-        upload = st.file_uploader(t("monitor.retrain_upload"),
-                                  type=["csv", "tsv", "txt", "xlsx", "parquet", "jsonl", "json"], key="retrain_upload")
+        upload = st.file_uploader(t("monitor.retrain_upload"), type=TABLE_FILES, key="retrain_upload")
         append = st.checkbox(t("monitor.retrain_append"), value=True, key="retrain_append")
         running = any(j["kind"] == "retrain" for j in jobs.active_jobs(ctx.store, ctx.project.id))
         if st.form_submit_button(t("monitor.retrain_button"), type="primary", icon=":material/model_training:",

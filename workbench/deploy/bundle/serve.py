@@ -9,8 +9,8 @@ Every request to /predict is logged, with its rows, predictions, latency and the
 file named by WORKBENCH_REQUEST_LOG (or --log; default requests.sqlite3 beside this file).
 GET /health says whether the model is loaded (no key needed: for health checks); GET /metrics gives request
 counts and latency histograms in the Prometheus text format; GET /monitor (with the key; ?last=N rows, default
-5,000) compares what it served with the training data's profile (profile.json), column by column; the OpenAPI schema is at /openapi.json and the
-interactive page at /docs.
+5,000) compares what it served with the training data's profile (profile.json), column by column; the OpenAPI
+schema is at /openapi.json and the interactive page at /docs.
 """
 
 import argparse
