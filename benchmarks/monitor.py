@@ -124,9 +124,11 @@ def speed(seed: int = 3) -> tuple[float, float]:
     return time.perf_counter() - began, profiled
 
 
-def estimate(seed: int = 4) -> pd.DataFrame:
+def calibrated_binary(seed: int = 0):
+    """A calibrated logistic regression on a simulated binary task, its held-out rows as a version keeps them
+    (actual, predicted, probabilities), and the simulation, shifted or not (covariate shift: the first input
+    moves, the relation between inputs and target stays)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
 
     rng = np.random.default_rng(seed)
 
@@ -141,6 +143,13 @@ def estimate(seed: int = 4) -> pd.DataFrame:
     proba = model.predict_proba(Xt)
     evaluation = pd.DataFrame({"actual": yt, "predicted": (proba[:, 1] >= 0.5).astype(int),
                                "probability_0": proba[:, 0], "probability_1": proba[:, 1]})
+    return model, evaluation, rows
+
+
+def estimate(seed: int = 4) -> pd.DataFrame:
+    from sklearn.metrics import roc_auc_score
+
+    model, evaluation, rows = calibrated_binary(seed)
     out = []
     for shift in (0.0, 0.5, 1.0, 1.5, -1.0, -2.0):
         for _ in range(20):

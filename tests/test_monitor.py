@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.monitor import calibrated_binary
 from tests.conftest import ROOT
 from tests.test_deploy import _trained
 from workbench.deploy import drift as D
@@ -123,29 +124,10 @@ def test_a_column_of_text_where_training_had_numbers_is_said_so():
     assert out.problem == "not_numbers" and out.unreadable == 20 and not out.drifted
 
 
-def _calibrated_binary(seed: int = 0):
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(seed)
-
-    def rows(n, shift=0.0):
-        X = rng.normal(size=(n, 3)) + np.array([shift, 0, 0])
-        y = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * X[:, 0] - X[:, 1] + 0.5 * X[:, 2])))).astype(int)
-        return X, y
-
-    X, y = rows(4000)
-    model = LogisticRegression().fit(X, y)
-    Xt, yt = rows(2000)
-    proba = model.predict_proba(Xt)
-    evaluation = pd.DataFrame({"actual": yt, "predicted": (proba[:, 1] >= 0.5).astype(int),
-                               "probability_0": proba[:, 0], "probability_1": proba[:, 1]})
-    return model, evaluation, rows
-
-
 def test_the_label_free_estimate_is_within_three_points_of_the_truth_under_covariate_shift():
     from sklearn.metrics import roc_auc_score
 
-    model, evaluation, rows = _calibrated_binary()
+    model, evaluation, rows = calibrated_binary()
     for shift in (0.0, 1.0, -1.5):
         X, y = rows(1000, shift)
         proba = model.predict_proba(X)
@@ -157,7 +139,7 @@ def test_the_label_free_estimate_is_within_three_points_of_the_truth_under_covar
 
 
 def test_labelled_batches_alarm_only_outside_the_test_rows_spread():
-    model, evaluation, rows = _calibrated_binary(1)
+    model, evaluation, rows = calibrated_binary(1)
     X, y = rows(300)
     proba = model.predict_proba(X)
     predicted = pd.Series((proba[:, 1] >= 0.5).astype(int))
@@ -270,9 +252,19 @@ def test_the_monitor_command_prints_json_and_exits_1_on_drift(version, tmp_path)
     assert "ドリフト" in alarm.stderr
     missing = run(tmp_path / "none.csv")
     assert missing.returncode == 2 and "none.csv" in missing.stderr and "Traceback" not in missing.stderr
+    retrained = subprocess.run([sys.executable, "-m", "workbench", "retrain", str(same), "--project", project_id],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300,
+                               env={"PATH": "/usr/bin:/bin", "WORKBENCH_HOME": str(store.home), "WORKBENCH_LANG": "en"})
+    assert retrained.returncode == 0, retrained.stderr[-2000:]
+    assert json.loads(retrained.stdout)["challenger"] == 2 and "promote --version 2" in retrained.stderr
+    assert store.aliases_now(project_id) == {"production": 1, "challenger": 2}
+    refused = subprocess.run([sys.executable, "-m", "workbench", "retrain", str(same), "--project", project_id,
+                              "--version", "9"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                             env={"PATH": "/usr/bin:/bin", "WORKBENCH_HOME": str(store.home), "WORKBENCH_LANG": "ja"})
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
 
 
-def test_the_served_bundle_answers_get_monitor_over_what_it_served(version, tmp_path):
+def test_the_served_bundle_answers_get_monitor_over_what_it_served(version, tmp_path, monkeypatch):
     import importlib.util
 
     from fastapi.testclient import TestClient
@@ -282,6 +274,7 @@ def test_the_served_bundle_answers_get_monitor_over_what_it_served(version, tmp_
     store, project_id, v = version
     folder = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(V.version_bundle(store, v))).extractall(folder)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # serve.py puts its folder first: not for later tests
     spec = importlib.util.spec_from_file_location("serve_monitor", folder / "serve.py")
     serve = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(serve)

@@ -98,12 +98,12 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
 
 
 def _exported(table: Table, data: bytes, filename: str, frame: pd.DataFrame, rows: pd.DataFrame, experiment,
-              task: str, tmp_path: Path, profile: dict) -> Path:
+              task: str, tmp_path: Path, profile: dict | None = None) -> Path:
     """The experiment's bundle (with a version's profile), unzipped; its predict.py gives the app's predictions
     and its ONNX says why not."""
     bundle = build_bundle(dump_pipeline(experiment.pipeline), record_of(experiment),
                           about_dataset(table.name, filename, frame), rows, table.lang,
-                          extra={"profile.json": json.dumps(profile, ensure_ascii=False).encode()})
+                          extra={"profile.json": json.dumps(profile, ensure_ascii=False).encode()} if profile else None)
     folder = tmp_path / "bundle"
     zipfile.ZipFile(io.BytesIO(bundle)).extractall(folder)
     _predict_py_matches_the_app(folder, data, filename, experiment, task, table.lang, table.name in FRESH_PYTHON)

@@ -50,15 +50,18 @@ def test_served_requests_are_monitored_then_retrained_and_the_challenger_promote
     expect(page.get_by_text("Drift and performance per batch")).to_be_visible()  # the timeline
 
     page.get_by_text("A file", exact=True).click()
+    expect(page.get_by_text("60 rows served, in 1 batch(es).")).to_have_count(0)  # the page ran again
     labelled = tmp_path / "labelled.csv"
     labelled.write_bytes(to_csv_bytes(frame.sample(200, random_state=0).assign(fare=lambda f: f["fare"] * 5)))
-    page.locator("input[type=file]").first.set_input_files(str(labelled))
+    batch = page.get_by_role("region", name="A batch of new rows (with “survived” too, to measure performance)")
+    batch.locator("input[type=file]").set_input_files(str(labelled))
     expect(page.get_by_text("the one that matters most is “fare”")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Performance on these rows")).to_be_visible()
 
     newer = tmp_path / "newer.csv"
     newer.write_bytes(to_csv_bytes(frame.sample(300, random_state=1)))
-    page.locator("input[type=file]").last.set_input_files(str(newer))
+    page.get_by_role("region", name="New rows with true values").locator("input[type=file]").set_input_files(str(newer))
+    expect(page.get_by_text("newer.csv")).to_be_visible()
     page.get_by_role("button", name="Retrain on new data").click()
     expect(page.get_by_text("Champion (version 1) and challenger (version 2)")).to_be_visible(timeout=180_000)
     expect(page.get_by_text("They agree on")).to_be_visible()  # on the 60 rows production was asked about

@@ -165,28 +165,24 @@ def _tags(version: ModelVersion) -> dict[str, str]:
     return tags
 
 
-def _params(settings: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """Settings flattened to MLflow params (nested keys joined with '.', values as text)."""
-    out: dict[str, str] = {}
-    for key, value in settings.items():
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings or metrics as one level, their keys joined with '.' (in the characters MLflow allows)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
         name = re.sub(r"[^\w\-./ ]", "_", f"{prefix}{key}")
-        if isinstance(value, dict):
-            out.update(_params(value, f"{name}."))
-        else:
-            out[name] = (value if isinstance(value, str) else json.dumps(value, default=str))[:6000]
+        out.update(_flat(value, f"{name}.") if isinstance(value, dict) else {name: value})
     return out
 
 
-def _metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    """The finite numbers among a version's metrics (nested keys joined with '.')."""
-    out: dict[str, float] = {}
-    for key, value in metrics.items():
-        name = re.sub(r"[^\w\-./ ]", "_", f"{prefix}{key}")
-        if isinstance(value, dict):
-            out.update(_metrics(value, f"{name}."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            out[name] = float(value)
-    return out
+def _params(settings: dict[str, Any]) -> dict[str, str]:
+    """Settings as MLflow params (values as text)."""
+    return {k: (v if isinstance(v, str) else json.dumps(v, default=str))[:6000] for k, v in _flat(settings).items()}
+
+
+def _metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The finite numbers among a version's metrics."""
+    return {k: float(v) for k, v in _flat(metrics).items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
 def _reason(error: BaseException) -> str:

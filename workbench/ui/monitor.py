@@ -131,6 +131,8 @@ def report_view(report: M.BatchReport, ref: M.Reference) -> None:
     if drift.missing_columns:
         st.warning(say("monitor.batch_lacks", columns=", ".join(map(str, drift.missing_columns[:10]))),
                    icon=":material/warning:")
+    if drift.extra_columns:
+        st.caption(say("monitor.extra_columns", columns=", ".join(map(str, drift.extra_columns[:10]))))
     st.dataframe(columns_table(drift.columns), hide_index=True, width="stretch")
     performance_view(report, ref)
 
