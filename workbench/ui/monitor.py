@@ -29,7 +29,7 @@ MAX_BATCHES = 30  # batches of the log drawn in the timeline (the newest)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _reference(home: str, project_id: str, number: int, _stamp: str) -> M.Reference:
+def _reference(home: str, project_id: str, number: int, stamp: str) -> M.Reference:
     from workbench.store import Store
 
     store = Store(home)
@@ -96,7 +96,8 @@ def batch_source(ctx: PageContext, ref: M.Reference) -> tuple[str, pd.DataFrame]
                            key="monitor_batch_rows", disabled=by != M.BY_ROWS)
     batches = M.batches_of(logged, by, int(size))[-MAX_BATCHES:]
     st.caption(t("monitor.log_rows", rows=len(logged), batches=len(batches)))
-    timeline = _timeline(ref, batches)
+    with st.spinner(t("monitor.checking", batches=len(batches))):
+        timeline = _timeline(ref, batches)
     metric = timeline["metric"].dropna()
     name = t(METRIC_KEYS[metric.iloc[0]]) if not metric.empty else t("metric.accuracy")
     st.plotly_chart(charts.monitor_timeline(timeline, name), width="stretch", key="monitor_timeline")
