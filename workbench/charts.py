@@ -402,5 +402,6 @@ def monitor_timeline(timeline: pd.DataFrame, metric_name: str) -> go.Figure:
                           secondary_y=True)
     fig.update_yaxes(title_text=t("chart.monitor.drifted"), range=[0, 1], tickformat=".0%", secondary_y=False)
     fig.update_yaxes(title_text=metric_name, secondary_y=True)
-    fig.update_layout(xaxis_title=t("chart.monitor.batch"))
+    # a batch named "2026-12-01" is one bar, not a moment on a time axis
+    fig.update_layout(xaxis_title=t("chart.monitor.batch"), xaxis_type="category")
     return _finish(fig, t("chart.monitor.title"), False, height=380)

@@ -348,7 +348,7 @@ def _cluster(args: argparse.Namespace) -> int:
 def _monitor(args: argparse.Namespace) -> int:
     """Print the batch's report as JSON; exit status 1 when it drifted or performs worse (a scheduler acts)."""
     from workbench.deploy import monitor
-    from workbench.deploy.retrain import _version
+    from workbench.deploy.versions import chosen_version
     from workbench.i18n import get_language
     from workbench.io import read_table
 
@@ -357,7 +357,7 @@ def _monitor(args: argparse.Namespace) -> int:
     if data is None:
         return 2
     frame, _ = read_table(data, args.batch.name)
-    version = _version(store, project_id, args.version)
+    version = chosen_version(store, project_id, args.version)
     report = monitor.check_batch(monitor.reference(store, version), frame, args.batch.name)
     print(monitor.report_json(report, get_language()))
     for note in monitor.summary(report):
@@ -368,13 +368,14 @@ def _monitor(args: argparse.Namespace) -> int:
 def _retrain(args: argparse.Namespace) -> int:
     """Retrain the version on new rows into a challenger, and print the comparison as JSON."""
     from workbench import jobs
-    from workbench.deploy.retrain import _version, new_training_table, retrain_job
+    from workbench.deploy.retrain import new_training_table, retrain_job
+    from workbench.deploy.versions import chosen_version
 
     store, project_id = _store_project(args.project)
     data = _read_bytes(args.data)
     if data is None:
         return 2
-    version = _version(store, project_id, args.version)
+    version = chosen_version(store, project_id, args.version)
     dataset = new_training_table(store, project_id, data, args.data.name, not args.alone, version.number)
     job_id, future = jobs.submit(store, project_id, "retrain",
                                  retrain_job(store, project_id, dataset.id, version.number))

@@ -151,7 +151,7 @@ def column_drift(name: str, spec: dict[str, Any], values: pd.Series, rng: np.ran
             _ranges(out, spec, numbers)
         out.unreadable = int(len(present) - len(numbers))
     else:
-        out = _categorical(name, spec, present.map(_text))
+        out = _categorical(name, spec, present.map(as_text))
     out.missing = missing
     if not math.isfinite(out.p_value):  # a test with too few values to say anything (one row, one category)
         out.p_value = 1.0
@@ -272,7 +272,8 @@ def _key(value: Any) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A value as the text categories and class labels are compared in: 1, 1.0 and "1" are one."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (float, np.floating)) and float(value).is_integer():

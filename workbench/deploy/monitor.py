@@ -16,7 +16,7 @@ import pandas as pd
 from workbench.deploy import performance as P
 from workbench.deploy.drift import DriftReport, drift_report
 from workbench.deploy.modelfile import load_pipeline
-from workbench.deploy.predict import Predictor, added_columns
+from workbench.deploy.predict import Predictor
 from workbench.deploy.versions import version_model, version_profile
 from workbench.errors import UserError
 from workbench.i18n import Note
@@ -117,10 +117,7 @@ def check_batch(ref: Reference, batch: pd.DataFrame, label: str = "", seed: int 
                         got=", ".join(map(str, list(batch.columns)[:8])))
     notes: list[Note] = []
     inputs = batch.drop(columns=[ref.target], errors="ignore")
-    out, report = ref.predictor.predict(inputs, lang="en")
-    answer, probability_columns = added_columns(out, inputs)
-    proba = out[probability_columns].to_numpy(dtype=float) if probability_columns else None
-    predicted = out[answer]
+    predicted, proba, report = ref.predictor.answers(inputs)
     prepared = _prepared(ref, batch, present)
     for name, count in report.not_numbers.items():
         notes.append(_note("monitor.not_numbers", column=name, count=count))

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
+from workbench.deploy.drift import as_text as class_text
 from workbench.tasks import BINARY, REGRESSION
 
 DRAWS = 400  # bootstrap draws for the test rows' spread, and label draws for the estimate's uncertainty
@@ -204,9 +205,3 @@ def _labels(values: pd.Series, task: str, classes: list[Any]) -> np.ndarray:
 
 def _texts(values: np.ndarray) -> np.ndarray:
     return np.array([class_text(v) for v in values], dtype=str)
-
-
-def class_text(value: Any) -> str:
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)

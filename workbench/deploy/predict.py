@@ -172,3 +172,10 @@ class Predictor:
         what differed from the training data."""
         rows, report = prepare(df, self.schema)
         return predict_rows(self.pipeline, df, rows, self.task, self.classes, self.threshold, lang), report
+
+    def answers(self, df: pd.DataFrame) -> tuple[pd.Series, np.ndarray | None, InputReport]:
+        """The prediction per row, the class probabilities (classes in order; None for regression) and what
+        differed from the training data: for code that works on the numbers, not on a table to show."""
+        out, report = self.predict(df, lang="en")
+        answer, probabilities = added_columns(out, df)
+        return out[answer], (out[probabilities].to_numpy(dtype=float) if probabilities else None), report

@@ -11,7 +11,7 @@ import pandas as pd
 
 from workbench.deploy import versions as V
 from workbench.deploy.modelfile import load_pipeline
-from workbench.deploy.predict import Predictor, added_columns
+from workbench.deploy.predict import Predictor
 from workbench.errors import UserError
 from workbench.io import read_table, to_csv_bytes
 from workbench.jobs import JobContext
@@ -26,7 +26,7 @@ def new_training_table(store: Store, project_id: str, data: bytes, filename: str
                        number: int | None = None) -> Dataset:
     """Keep the new rows as a dataset of the project (appended to the version's training table when `append`),
     after checking they hold the target and every column the model takes in."""
-    version = _version(store, project_id, number)
+    version = V.chosen_version(store, project_id, number)
     frame, report = read_table(data, filename)
     record = version.record
     needed = [*record["features"], record["settings"]["target"]]
@@ -86,7 +86,8 @@ def compare(store: Store, champion: ModelVersion, challenger: ModelVersion, test
     scores: dict[str, dict[str, float]] = {}
     for label, version in (("champion", champion), ("challenger", challenger)):
         predictor = _predictor(store, version)
-        predicted, proba = _predict(predictor, test.drop(columns=[target]))
+        predicted, proba, _ = predictor.answers(test.drop(columns=[target]))
+        predicted = predicted.to_numpy()
         if task == REGRESSION:
             scores[label] = regression_metrics(y, predicted)
         else:
@@ -98,8 +99,8 @@ def compare(store: Store, champion: ModelVersion, challenger: ModelVersion, test
     agreement, compared = None, 0
     if not logged.empty:
         rows = logged.drop(columns=["_at", "_version"]).tail(AGREEMENT_ROWS)
-        a, _ = _predict(_predictor(store, champion), rows)
-        b, _ = _predict(_predictor(store, challenger), rows)
+        a = _predictor(store, champion).answers(rows)[0].to_numpy()
+        b = _predictor(store, challenger).answers(rows)[0].to_numpy()
         compared = int(len(rows))
         if task == REGRESSION:
             scale = float(np.nanstd(a)) or 1.0
@@ -110,18 +111,5 @@ def compare(store: Store, champion: ModelVersion, challenger: ModelVersion, test
             "primary": champion.record["primary"], "agreement": agreement, "compared_rows": compared}
 
 
-def _version(store: Store, project_id: str, number: int | None) -> ModelVersion:
-    version = V.aliased(store, project_id) if number is None else store.get_version(project_id, number)
-    if version is None:
-        raise UserError("monitor.no_production")
-    return version
-
-
 def _predictor(store: Store, version: ModelVersion) -> Predictor:
     return Predictor.from_record(load_pipeline(V.version_model(store, version)), version.record)
-
-
-def _predict(predictor: Predictor, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    out, _ = predictor.predict(rows, lang="en")
-    answer, probabilities = added_columns(out, rows)
-    return out[answer].to_numpy(), (out[probabilities].to_numpy(dtype=float) if probabilities else None)

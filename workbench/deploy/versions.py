@@ -111,6 +111,14 @@ def aliased(store: Store, project_id: str, alias: str = PRODUCTION) -> ModelVers
     return None if number is None else store.get_version(project_id, number)
 
 
+def chosen_version(store: Store, project_id: str, number: int | None = None) -> ModelVersion:
+    """Version `number`, or production when it is None; UserError when the project has no production."""
+    version = aliased(store, project_id) if number is None else store.get_version(project_id, number)
+    if version is None:
+        raise UserError("monitor.no_production")
+    return version
+
+
 def version_model(store: Store, version: ModelVersion) -> bytes:
     """The version's own model file (skops bytes); UserError when it was deleted from the folder."""
     return store.version_file(version.project_id, version.number, "model.skops")
