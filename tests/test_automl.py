@@ -230,3 +230,81 @@ def test_ensemble_members_are_named_in_the_users_language():
         assert t("model.ridge") != t("model.ridge", "en") and _display_name("ridge", "portfolio") == t("model.ridge")
     finally:
         set_language("en")
+
+
+def test_the_portfolio_probes_each_family_once_then_configurations_the_catalogue_knows():
+    from workbench.automl import MAX_ROUNDS, catalogue_model, portfolio
+    from workbench.models import CATALOGUE
+
+    for task in ("binary", "multiclass", "regression"):
+        configs = portfolio(task)
+        families = [c.model_id for c in configs]
+        probes = len(set(families))
+        assert len(set(families[:probes])) == probes  # one probe per family first
+        assert len({c.label for c in configs}) == len(configs) and {"lightgbm/2", "extra_trees/2"} <= {
+            c.label for c in configs}
+        for config in configs:
+            spec = CATALOGUE[config.model_id]
+            assert task in spec.tasks
+            known = {p.name for p in spec.params}
+            assert set(config.settings) <= known, config  # a misspelt parameter would be ignored silently
+            model = catalogue_model(config.model_id, task, 0, config.settings)
+            step = model[-1] if isinstance(model, Pipeline) else model
+            for name, value in config.settings.items():  # each value reaches the model as written
+                assert step.get_params()[name] == value, (config, name)
+        assert CATALOGUE["lightgbm"].estimator(task, {"n_estimators": 2 * MAX_ROUNDS}).n_estimators <= 5000
+
+
+def test_lightgbm_stops_boosting_early_on_one_number_of_rounds_chosen_by_cross_validation():
+    from sklearn.datasets import make_classification, make_regression
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from workbench.automl import MAX_ROUNDS, fold_score, out_of_fold
+    from workbench.models import CATALOGUE
+
+    X, y = make_classification(600, 10, n_informative=4, flip_y=0.2, random_state=0)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    found: dict = {}
+    model = CATALOGUE["lightgbm"].estimator("binary", {"learning_rate": 0.3})
+    oof = out_of_fold(model, X, y, folds, np.array([0, 1]), n_jobs=2, found=found)
+    assert 1 <= found["n_estimators"] < 200  # noisy labels and a large step: it stops long before MAX_ROUNDS
+    assert np.allclose(oof.sum(axis=1), 1) and fold_score("roc_auc", y, oof, folds, np.array([0, 1])) > 0.75
+    # the out-of-fold predictions are those of that many rounds in every fold
+    train, test = folds[0]
+    fixed = CATALOGUE["lightgbm"].estimator("binary", {"learning_rate": 0.3, "n_estimators": found["n_estimators"]})
+    assert fold_score("roc_auc", y, oof, folds[:1], np.array([0, 1])) == pytest.approx(
+        __import__("sklearn.metrics").metrics.roc_auc_score(y[test], fixed.fit(X[train], y[train]).predict_proba(
+            X[test])[:, 1]), abs=0.02)
+    Xr, yr = make_regression(300, 5, noise=10, random_state=0)
+    found = {}
+    out_of_fold(CATALOGUE["lightgbm"].estimator("regression"), Xr, yr,
+                list(KFold(3, shuffle=True, random_state=0).split(Xr)), None, found=found)
+    assert 1 <= found["n_estimators"] < MAX_ROUNDS
+    calls = []
+
+    def stop() -> bool:  # the deadline passes while a fold is boosting: it stops between rounds
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(InterruptedError):
+        out_of_fold(CATALOGUE["lightgbm"].estimator("binary", {"learning_rate": 0.001}), X, y, folds,
+                    np.array([0, 1]), stop=stop)
+    assert len(calls) < 50
+
+
+def test_a_portfolio_winner_is_trained_with_its_configuration_and_named_in_the_users_language():
+    from workbench.automl import Candidate, final_settings, portfolio
+    from workbench.i18n import set_language, t
+    from workbench.ui.automl import _display_name
+
+    config = next(c for c in portfolio("binary") if c.label == "lightgbm/2")
+    settings, model = final_settings(AutoMLSettings("survived", "binary"), Candidate(
+        "portfolio", config.label, 0.9, 1, 1.0, 1.0, config))
+    assert model is None and settings.model_id == "lightgbm" and settings.params == {"extra_trees": True}
+    set_language("ja")
+    try:
+        shown = t("automl.configuration", model=t("model.lightgbm"), number="2")
+        assert _display_name("lightgbm/2", "portfolio") == shown and "2" in shown
+        assert _display_name("2×lightgbm/2 + ridge", "ensemble") == f"2×{shown} + {t('model.ridge')}"
+    finally:
+        set_language("en")

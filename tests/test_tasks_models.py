@@ -117,8 +117,9 @@ def test_the_catalogue_covers_the_issue_list():
     classification = {m.id for m in models_for(BINARY)}
     regression = {m.id for m in models_for(REGRESSION)}
     assert classification == {"dummy", "logistic_regression", "knn", "svm", "decision_tree", "random_forest",
-                              "extra_trees", "hist_gradient_boosting", "naive_bayes", "neural_network"}
+                              "extra_trees", "hist_gradient_boosting", "lightgbm", "naive_bayes", "neural_network"}
     assert regression == {"dummy", "linear_regression", "ridge", "lasso", "elastic_net", "svm", "knn",
-                          "decision_tree", "random_forest", "extra_trees", "hist_gradient_boosting", "neural_network"}
+                          "decision_tree", "random_forest", "extra_trees", "hist_gradient_boosting", "lightgbm",
+                          "neural_network"}
     assert {m.id for m in models_for(TEXT_CLASSIFICATION)} == {"text_linear", "text_network"}
     assert models_for(BINARY)[0].baseline

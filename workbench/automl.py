@@ -57,11 +57,55 @@ from workbench.training import (
     train_experiment,
 )
 
-# strong defaults, fastest first: on a large table the slow ones are skipped when the budget runs short
-PORTFOLIO = {BINARY: ("hist_gradient_boosting", "logistic_regression", "knn", "extra_trees", "random_forest"),
-             "multiclass": ("hist_gradient_boosting", "logistic_regression", "knn", "extra_trees", "random_forest"),
-             REGRESSION: ("hist_gradient_boosting", "ridge", "knn", "extra_trees", "random_forest")}
-PORTFOLIO_SHARE = 0.4  # no new portfolio model starts after this share of the budget
+
+@dataclass(frozen=True)
+class Config:
+    """One portfolio entry: a catalogue model with hyperparameters over its defaults. `label` names it on the
+    leaderboard: the model id for a family's first configuration, "lightgbm/2" for its second."""
+
+    model_id: str
+    params: tuple[tuple[str, Any], ...] = ()
+    label: str = ""
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def _family(model_id: str, *configs: dict[str, Any]) -> list[Config]:
+    return [Config(model_id, tuple(sorted(c.items())), model_id if i == 0 else f"{model_id}/{i + 1}")
+            for i, c in enumerate(configs)]
+
+
+# A zero-shot portfolio: configurations chosen in advance to work well together across many tables (after
+# AutoGluon's published 2023 portfolio, mined on TabRepo's 200 tables), each family's strongest first. The first
+# of each family probes the table; the rest follow in the order of the families' probe scores.
+_LIGHTGBM = _family("lightgbm", {}, {"extra_trees": True},
+                    {"learning_rate": 0.03, "num_leaves": 128, "colsample_bytree": 0.9, "min_child_samples": 3},
+                    {"learning_rate": 0.015, "num_leaves": 16, "colsample_bytree": 0.56, "min_child_samples": 48,
+                     "extra_trees": True},
+                    {"learning_rate": 0.012, "num_leaves": 53, "colsample_bytree": 0.7, "min_child_samples": 14},
+                    {"learning_rate": 0.034, "num_leaves": 127, "colsample_bytree": 0.83, "min_child_samples": 6,
+                     "extra_trees": True},
+                    {"learning_rate": 0.047, "num_leaves": 89, "colsample_bytree": 0.62, "min_child_samples": 56})
+_FORESTS = {name: _family(name, {"n_estimators": 300}, {"n_estimators": 300, "max_features": 0.5})
+            for name in ("extra_trees", "random_forest")}
+_PROBES = {BINARY: ("lightgbm", "hist_gradient_boosting", "extra_trees", "logistic_regression", "random_forest",
+                    "knn"),
+           REGRESSION: ("lightgbm", "hist_gradient_boosting", "extra_trees", "ridge", "random_forest", "knn")}
+FAMILIES = {"lightgbm": _LIGHTGBM, **_FORESTS}
+
+
+def portfolio(task: str) -> list[Config]:
+    """The portfolio of a task: one probe per family first, then the families' further configurations."""
+    probes = _PROBES[REGRESSION if task == REGRESSION else BINARY]
+    return [FAMILIES[m][0] if m in FAMILIES else Config(m, (), m) for m in probes] + \
+        [c for m in probes for c in FAMILIES.get(m, [])[1:]]
+
+
+PORTFOLIO_SHARE = 0.6  # no new portfolio configuration starts after this share of the budget
+MAX_ROUNDS = 3000  # boosting rounds a LightGBM configuration may use; early stopping finds how many it needs
+PATIENCE = 50  # rounds without improvement before a fold's boosting stops
 METRICS = {BINARY: ("roc_auc", "balanced_accuracy", "log_loss"), "multiclass": ("balanced_accuracy", "log_loss"),
            REGRESSION: ("rmse", "mae", "r2")}
 PRESETS = ("fast", "linear", "trees", "full")
@@ -110,7 +154,7 @@ class Candidate:
     complexity: int
     seconds: float
     found_at: float  # seconds into the search
-    estimator: Any = None  # unfitted model step (catalogue id for the portfolio)
+    estimator: Any = None  # unfitted model step (a Config for the portfolio)
     oof: np.ndarray | None = field(default=None, repr=False)  # out-of-fold predictions (for the ensemble)
 
     def row(self) -> dict[str, Any]:
@@ -220,25 +264,47 @@ def _plain_params(estimator: Any) -> Any:
 
 
 def out_of_fold(estimator: Any, Z: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
-                classes: np.ndarray | None, n_jobs: int = 1, stop: Callable[[], bool] = lambda: False) -> np.ndarray:
+                classes: np.ndarray | None, n_jobs: int = 1, stop: Callable[[], bool] = lambda: False,
+                found: dict[str, Any] | None = None) -> np.ndarray:
     """Each row's prediction by the model fitted on the other folds (the folds in parallel threads, one core each):
     values for regression (classes None), else class probabilities with columns in `classes` order. Raises
-    InterruptedError when `stop()` turns true before a fold starts."""
+    InterruptedError when `stop()` turns true before a fold starts (or, for a booster, between rounds).
 
-    def one(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    A LightGBM model stops boosting early: each fold boosts until its held-out rows stop improving, and every
+    fold's predictions use the same number of rounds (the median of the folds' best), so that number is one
+    hyperparameter chosen by cross-validation. It is written into `found` (n_estimators) for the final model."""
+    boosted = type(estimator).__module__.startswith("lightgbm.")
+
+    def one(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, Any, int]:
         if stop():
             raise InterruptedError
-        model = clone(estimator).fit(Z[train], y[train])
-        if classes is None:
-            return test, model.predict(Z[test])
-        proba = np.zeros((len(test), len(classes)))
-        proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(Z[test])
-        return test, proba
+        model = clone(estimator)
+        if not boosted:
+            return test, model.fit(Z[train], y[train]), 0
+        import lightgbm
 
-    out = np.full((len(y),) if classes is None else (len(y), len(classes)), np.nan)
+        def halt(_: Any) -> None:
+            if stop():
+                raise InterruptedError
+
+        model.set_params(n_estimators=MAX_ROUNDS).fit(
+            Z[train], y[train], eval_X=(Z[test],), eval_y=(y[test],),
+            callbacks=[lightgbm.early_stopping(PATIENCE, first_metric_only=True, verbose=False), halt])
+        return test, model, int(model.best_iteration_ or MAX_ROUNDS)
+
     with threadpool_limits(limits=1):
-        for test, predicted in Parallel(n_jobs=n_jobs, prefer="threads")(delayed(one)(*fold) for fold in folds):
-            out[test] = predicted
+        fitted = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(one)(*fold) for fold in folds)
+    rounds = {"num_iteration": max(1, int(np.median([best for _, _, best in fitted])))} if boosted else {}
+    if boosted and found is not None:
+        found["n_estimators"] = rounds["num_iteration"]
+    out = np.full((len(y),) if classes is None else (len(y), len(classes)), np.nan)
+    for test, model, _ in fitted:
+        if classes is None:
+            out[test] = model.predict(Z[test], **rounds)
+        else:
+            proba = np.zeros((len(test), len(classes)))
+            proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(Z[test], **rounds)
+            out[test] = proba
     return out
 
 
@@ -370,18 +436,32 @@ class Search:
         return best
 
     def _portfolio(self) -> None:
-        """The catalogue's strong defaults, each scored from its out-of-fold predictions."""
+        """The portfolio's configurations, each scored from its out-of-fold predictions: one probe per family,
+        then the families' further configurations, the best-scoring family's first."""
         s = self.settings
-        for i, model_id in enumerate(PORTFOLIO[s.task]):
+        configs = portfolio(s.task)
+        probes = len({c.model_id for c in configs})
+        for i, config in enumerate(configs):
+            if i == probes:  # the probes are in: the families that scored best go on first
+                rank = {c.name.split("/")[0]: r for r, c in enumerate(self.ranked())}
+                configs[probes:] = sorted(configs[probes:], key=lambda c: rank.get(c.model_id, len(rank)))
+                config = configs[i]
             if self._stop() or (i and time.perf_counter() - self._start > PORTFOLIO_SHARE * s.minutes * 60):
                 return
-            scored = self._out_of_fold(model_id, catalogue_model(model_id, s.task, s.seed))
+            found: dict[str, Any] = {}
+            scored = self._out_of_fold(config.label, catalogue_model(config.model_id, s.task, s.seed,
+                                                                     config.settings), found)
             if scored is not None:
                 oof, score, seconds = scored
-                self._add(Candidate("portfolio", model_id, score, 1, seconds, time.perf_counter() - self._start,
-                                    model_id, oof))
+                if found:  # the boosting rounds early stopping chose, a little more for the final model's rows
+                    rounds = int(np.ceil(found["n_estimators"] * (1 + 1 / s.folds)))
+                    config = Config(config.model_id, tuple(sorted({**config.settings, "n_estimators": rounds}.items())),
+                                    config.label)
+                self._add(Candidate("portfolio", config.label, score, 1, seconds, time.perf_counter() - self._start,
+                                    config, oof))
 
-    def _out_of_fold(self, name: str, estimator: Any) -> tuple[np.ndarray, float, float] | None:
+    def _out_of_fold(self, name: str, estimator: Any,
+                     found: dict[str, Any] | None = None) -> tuple[np.ndarray, float, float] | None:
         """Out-of-fold predictions, their fold-mean score and the seconds taken; None (a failure counted) when the
         model cannot be scored: one failing model never ends the search."""
         s = self.settings
@@ -390,7 +470,8 @@ class Search:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                oof = out_of_fold(estimator, Z, labels, self._folds(), self._classes(), self.n_jobs, self._stop)
+                oof = out_of_fold(estimator, Z, labels, self._folds(), self._classes(), self.n_jobs, self._stop,
+                                  found)
             score = fold_score(s.score_metric, labels, oof, self._folds(), self._classes())
         except InterruptedError:  # cancelled, or the time is up: not a failure
             return None
@@ -580,18 +661,21 @@ def search_and_train(search: Search, on_tick: Callable[[bool], None], every: flo
 
 def member_estimator(candidate: Candidate, task: str, seed: int) -> Any:
     """An unfitted model for a candidate, as it runs after the (unscaled) preparation."""
-    return clone(candidate.estimator) if candidate.source != "portfolio" else \
-        catalogue_model(candidate.name, task, seed)
+    if candidate.source != "portfolio":
+        return clone(candidate.estimator)
+    config = candidate.estimator
+    return catalogue_model(config.model_id, task, seed, config.settings)
 
 
-def catalogue_model(model_id: str, task: str, seed: int) -> Any:
-    """A catalogue model with its defaults, scaled when it needs it, as it runs after the preparation."""
+def catalogue_model(model_id: str, task: str, seed: int, params: dict[str, Any] | None = None) -> Any:
+    """A catalogue model with `params` over its defaults, scaled when it needs it, as it runs after the
+    preparation."""
     from sklearn.preprocessing import StandardScaler
 
     from workbench.models import CATALOGUE
 
     spec = CATALOGUE[model_id]
-    model = spec.estimator(task, None, seed)
+    model = spec.estimator(task, params, seed)
     return Pipeline([("scale", StandardScaler()), ("model", model)]) if spec.scaled else model
 
 
@@ -599,7 +683,8 @@ def final_settings(settings: AutoMLSettings, best: Candidate) -> tuple[Settings,
     """The training settings of the winner, and its model step (None for a catalogue model)."""
     split = Split(folds=settings.folds, seed=settings.seed)
     if best.source == "portfolio":
-        return Settings(settings.target, settings.task, best.name, split=split), None
+        config = best.estimator
+        return Settings(settings.target, settings.task, config.model_id, params=config.settings, split=split), None
     return Settings(settings.target, settings.task, AUTOML, split=split), clone(best.estimator)
 
 

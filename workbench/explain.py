@@ -47,7 +47,7 @@ def explainer_kind(model: Any) -> str:
              ensemble.ExtraTreesClassifier, ensemble.ExtraTreesRegressor, ensemble.GradientBoostingClassifier,
              ensemble.GradientBoostingRegressor, ensemble.HistGradientBoostingClassifier,
              ensemble.HistGradientBoostingRegressor)
-    if isinstance(model, trees):
+    if isinstance(model, trees) or type(model).__module__.startswith("lightgbm."):
         return TREE
     if isinstance(model, (linear_model.LogisticRegression, linear_model.LinearRegression, linear_model.Ridge,
                           linear_model.Lasso, linear_model.ElasticNet)):

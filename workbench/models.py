@@ -101,9 +101,14 @@ def _depth(value: int) -> int | None:
 _TREE = (HyperParam("max_depth", "int", 0, 0, 30), HyperParam("min_samples_leaf", "int", 1, 1, 50))
 _FOREST = (HyperParam("n_estimators", "int", 200, 50, 500), HyperParam("max_depth", "int", 0, 0, 30),
            HyperParam("min_samples_leaf", "int", 1, 1, 20), HyperParam("max_features", "choice", "sqrt",
-                                                                        choices=("sqrt", "log2", 1.0)))
+                                                                        choices=("sqrt", "log2", 0.5, 1.0)))
 _BOOST = (HyperParam("learning_rate", "float", 0.1, 0.01, 0.3, log=True), HyperParam("max_iter", "int", 200, 50, 1000),
           HyperParam("max_leaf_nodes", "int", 31, 8, 128), HyperParam("l2_regularization", "float", 0.0, 0.0, 1.0))
+_LIGHTGBM = (HyperParam("n_estimators", "int", 300, 10, 5000),
+             HyperParam("learning_rate", "float", 0.05, 0.001, 0.5, log=True),
+             HyperParam("num_leaves", "int", 31, 2, 1024), HyperParam("min_child_samples", "int", 20, 1, 500),
+             HyperParam("colsample_bytree", "float", 1.0, 0.1, 1.0),
+             HyperParam("reg_lambda", "float", 0.0, 0.0, 100.0), HyperParam("extra_trees", "bool", False))
 _KNN = (HyperParam("n_neighbors", "int", 15, 1, 100), HyperParam("weights", "choice", "distance",
                                                                  choices=("uniform", "distance")))
 _C = HyperParam("C", "float", 1.0, 1e-3, 1e3, log=True)
@@ -127,6 +132,15 @@ def _boost(task: str, p: dict[str, Any], seed: int) -> Any:
     cls = ensemble.HistGradientBoostingRegressor if task == REGRESSION else ensemble.HistGradientBoostingClassifier
     return cls(learning_rate=p["learning_rate"], max_iter=p["max_iter"], max_leaf_nodes=p["max_leaf_nodes"],
                l2_regularization=p["l2_regularization"], early_stopping=True, random_state=seed)
+
+
+def _lightgbm(task: str, p: dict[str, Any], seed: int) -> Any:
+    from lightgbm import LGBMClassifier, LGBMRegressor  # imported here: a bundle of another model does not need it
+
+    cls = LGBMRegressor if task == REGRESSION else LGBMClassifier
+    return cls(n_estimators=p["n_estimators"], learning_rate=p["learning_rate"], num_leaves=p["num_leaves"],
+               min_child_samples=p["min_child_samples"], colsample_bytree=p["colsample_bytree"],
+               reg_lambda=p["reg_lambda"], extra_trees=p["extra_trees"], random_state=seed, n_jobs=1, verbose=-1)
 
 
 def _knn(task: str, p: dict[str, Any], seed: int) -> Any:
@@ -192,6 +206,7 @@ CATALOGUE: dict[str, ModelSpec] = {spec.id: spec for spec in [
     ModelSpec("random_forest", ALL, _forest("RandomForest"), _FOREST, class_weight=True),
     ModelSpec("extra_trees", ALL, _forest("ExtraTrees"), _FOREST, class_weight=True),
     ModelSpec("hist_gradient_boosting", ALL, _boost, _BOOST, class_weight=True),
+    ModelSpec("lightgbm", ALL, _lightgbm, _LIGHTGBM, class_weight=True),
     ModelSpec("naive_bayes", CLASSIFICATION, lambda task, p, seed: naive_bayes.GaussianNB(
         var_smoothing=p["var_smoothing"]), (HyperParam("var_smoothing", "float", 1e-9, 1e-12, 1e-3, log=True),),
         scaled=True),
@@ -230,7 +245,10 @@ def _ids_by_class() -> dict[str, str]:
         if spec.network or spec.text or spec.baseline:
             continue
         for task in spec.tasks:
-            model = spec.estimator(task)
+            try:
+                model = spec.estimator(task)
+            except ImportError:  # a bundle without that model's package
+                continue
             inner = model.get_params().get("estimator", model)  # a balanced wrapper names its model
             ids.setdefault(type(model).__name__, spec.id)
             ids.setdefault(type(inner).__name__, spec.id)

@@ -49,6 +49,7 @@ PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib", "thre
             "charset-normalizer", "openpyxl", "fastapi", "pydantic", "uvicorn", "prometheus-client")
 ONNX_PACKAGES = ("onnxruntime",)
 NETWORK_PACKAGES = ("tensorflow-cpu", "keras")  # only for bundles of Keras networks
+MODEL_PACKAGES = ("lightgbm",)  # only for bundles whose model file names one of their types
 MAX_BUNDLE_MB = 500  # an uploaded bundle larger than this, unpacked, is refused
 MAX_ENTRIES = 200
 ONNX_SAMPLE = 500  # rows on which ONNX predictions are compared with scikit-learn's
@@ -57,6 +58,14 @@ ONNX_SAMPLE = 500  # rows on which ONNX predictions are compared with scikit-lea
 def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     """The versions of the packages the model was trained with."""
     return {name: version(name) for name in packages}
+
+
+def model_packages(model: bytes) -> tuple[str, ...]:
+    """The packages of MODEL_PACKAGES whose types the model file names (a LightGBM model needs lightgbm)."""
+    import skops.io as sio
+
+    named = {name.split(".")[0] for name in sio.get_untrusted_types(data=model)}
+    return tuple(name for name in MODEL_PACKAGES if name in named)
 
 
 def _requirements(pinned: dict[str, str]) -> str:
@@ -106,7 +115,7 @@ def build_bundle(model: bytes, record: dict[str, Any], about: dict[str, Any] | N
             "baseline": record["baseline"], "n_train": record["n_train"], "n_test": record["n_test"],
             "about": about, "onnx": onnx, "language": lang, **({"version": record["version"]} if "version" in record
                                                                 else {})}
-    pinned = versions(PACKAGES + NETWORK_PACKAGES) if keras_model else versions()
+    pinned = versions(PACKAGES + (NETWORK_PACKAGES if keras_model else ()) + model_packages(model))
     requirements = _requirements(pinned)
     requirements += "".join(f"# {name}=={version(name)}  (only to run model.onnx)\n" for name in ONNX_PACKAGES)
     files = {"model.skops": model, "schema.json": _json(meta),

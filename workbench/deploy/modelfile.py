@@ -32,7 +32,11 @@ TRUSTED: frozenset[str] = frozenset({
     "sklearn.metrics._dist_metrics.ChebyshevDistance64",
     "sklearn.feature_selection._univariate_selection.f_classif",
     "sklearn.feature_selection._univariate_selection.f_regression",
-    "sklearn.utils._bunch.Bunch",  # a voting ensemble keeps its fitted members in one
+    "sklearn.utils._bunch.Bunch",
+    "collections.OrderedDict",  # LightGBM models keep their booster and its parameters
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",  # a voting ensemble keeps its fitted members in one
     "workbench.deep.tabular.NetworkClassifier",  # Keras networks, kept as `.keras` bytes (loaded in safe mode)
     "workbench.deep.tabular.NetworkRegressor",
     "workbench.deep.text.TextNetwork",

@@ -116,8 +116,9 @@ def _display_name(name: str, source: str) -> str:
     """A pipeline's name in the user's language: catalogue models by their names, a TPOT pipeline by its model
     (named so where the catalogue has it) after its preparation steps, an ensemble by its members, each with its
     weight when above one ("3×hist_gradient_boosting + ridge")."""
-    if source == "portfolio":
-        return t(f"model.{name}")
+    if source == "portfolio":  # "lightgbm/2": the family's second configuration
+        model, _, number = name.partition("/")
+        return t("automl.configuration", model=t(f"model.{model}"), number=number) if number else t(f"model.{model}")
     if source == "tpot":
         *steps, model = name.split(" → ")
         known = catalogue_id_of(model)
@@ -128,7 +129,8 @@ def _display_name(name: str, source: str) -> str:
     members = []
     for member in name.split(" + "):
         weight, model = re.fullmatch(r"(?:(\d+)×)?(.*)", member).groups()
-        shown = t(f"model.{model}") if model in CATALOGUE else _display_name(model, "tpot")
+        shown = _display_name(model, "portfolio") if model.partition("/")[0] in CATALOGUE else \
+            _display_name(model, "tpot")
         members.append(f"{weight}×{shown}" if weight else shown)
     return " + ".join(members)
 
