@@ -123,7 +123,9 @@ class _OuterSplit:
         self.train, self.test, self.original = pd.Index(train), pd.Index(test), training.split_rows
 
     def __enter__(self) -> None:
-        training.split_rows = lambda *args, **kwargs: (self.train, self.test)
+        # the model proposal screens a sample of the rows: only those of each side that it holds
+        training.split_rows = lambda df, *args, **kwargs: (self.train.intersection(df.index),
+                                                           self.test.intersection(df.index))
 
     def __exit__(self, *exc: object) -> None:
         training.split_rows = self.original
@@ -209,6 +211,7 @@ RUNNERS = {"workbench": run_workbench, "default": run_default, "flaml": run_flam
 def measure(names: list[str], budgets: list[int], folds: int, systems: list[str], results: Path) -> None:
     """Run what is not yet in `results`, fold by fold across the tables (a run cut short covers every table)."""
     done = pd.read_csv(results) if results.exists() else pd.DataFrame(columns=["task", "budget", "fold", "system"])
+    done = done[done["error"].isna()] if "error" in done else done  # a failed run is tried again
     seen = set(zip(done["task"], done["budget"].astype(int), done["fold"].astype(int), done["system"]))
     tables = {}
     for budget in budgets:

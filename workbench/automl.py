@@ -51,6 +51,7 @@ from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION
 from workbench.training import (
     Settings,
     Split,
+    _cv_workers,
     _training_rows,
     cv_splitter,
     feature_pipeline,
@@ -122,6 +123,7 @@ _MODELS["full"] = {"c": sorted(set(_MODELS["fast"]["c"] + _MODELS["trees"]["c"] 
 log = logging.getLogger("workbench.automl")
 MARGIN_S = 15.0  # stated margin over the budget (the final training of the winner)
 TPOT_ROWS = 10_000  # training rows TPOT searches on (a random sample above this)
+SEARCH_ROWS = 25_000  # training rows the portfolio and the ensemble search on; the winner is trained on all
 GRACE_S = 4.0  # seconds TPOT gets to wind down after being told its time is up
 ENSEMBLE_ROUNDS = 20  # greedy selection steps (a member chosen k times has weight k)
 TPOT_MEMBERS = 3  # best distinct TPOT pipelines given out-of-fold predictions for the ensemble
@@ -373,6 +375,7 @@ class Search:
         self._seen: set[Any] = set()
         self.tpot_error: BaseException | None = None
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None
+        self._training_count = 0  # training rows (the search may use a sample of them)
         self._fold_list: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
@@ -389,7 +392,20 @@ class Search:
         return self._cancel.is_set()
 
     def _stop(self) -> bool:
-        return self._cancel.is_set() or time.perf_counter() >= self.deadline
+        """Cancelled, or the time left is what training the best candidate so far needs."""
+        return self._cancel.is_set() or time.perf_counter() >= self._search_end()
+
+    def _search_end(self) -> float:
+        """When the search must end so that the best candidate so far is trained within the budget."""
+        best = self.best()
+        return self.deadline - (self._final_seconds(self._cost(best)) if best is not None else 0.0)
+
+    def _final_seconds(self, cost: float) -> float:
+        """Seconds the winner's training takes, from its search cost: the search fitted its folds `n_jobs` at a
+        time; the training fits them again and the final model, as many at a time as training uses (with a
+        tenth more kept back)."""
+        folds = self.settings.folds
+        return 1.1 * cost * (folds + 1) / folds * min(self.n_jobs, folds) / _cv_workers(range(self._training_count))
 
     def _failed(self, reason: str) -> None:
         """Count a pipeline that gave no score (under the lock), by why."""
@@ -446,8 +462,12 @@ class Search:
                 rank = {c.name.split("/")[0]: r for r, c in enumerate(self.ranked())}
                 configs[probes:] = sorted(configs[probes:], key=lambda c: rank.get(c.model_id, len(rank)))
                 config = configs[i]
-            if self._stop() or (i and time.perf_counter() - self._start > PORTFOLIO_SHARE * s.minutes * 60):
+            share_end = self._start + PORTFOLIO_SHARE * s.minutes * 60
+            if self._stop() or (i and time.perf_counter() > share_end):
                 return
+            probe = next((c for c in self.candidates if c.name == config.model_id), None)
+            if i >= probes and probe is not None and time.perf_counter() + probe.seconds > share_end:
+                continue  # its family's probe says it would not finish in the portfolio's share
             found: dict[str, Any] = {}
             scored = self._out_of_fold(config.label, catalogue_model(config.model_id, s.task, s.seed,
                                                                      config.settings), found)
@@ -505,6 +525,12 @@ class Search:
             # classes as codes 0..k-1, as TPOT encodes them (forests refuse class_weight="balanced" on "0"/"1" text)
             labels = np.unique(y.astype(str).to_numpy(), return_inverse=True)[1] if s.task in CLASSIFICATION else \
                 y.to_numpy(dtype=float)
+            self._training_count = len(Z)
+            if len(Z) > SEARCH_ROWS:  # a large table is searched on a sample (every class kept)
+                keep = np.sort(np.random.default_rng(s.seed).choice(len(Z), SEARCH_ROWS, replace=False))
+                if s.task in CLASSIFICATION:
+                    keep = np.union1d(keep, np.unique(labels, return_index=True)[1])
+                Z, labels = Z[keep], labels[keep]
             self._matrix = (Z, labels)
         return self._matrix
 
@@ -521,7 +547,7 @@ class Search:
         for c in [c for c in self.ranked() if c.source == "tpot"]:
             if added == TPOT_MEMBERS or self._stop():
                 break
-            if c.name in names or self.deadline - time.perf_counter() < 2 * self._cost(c) + kept:
+            if c.name in names or self._search_end() - time.perf_counter() < 2 * self._cost(c) + kept:
                 continue
             scored = self._out_of_fold(c.name, member_estimator(c, s.task, s.seed))
             if scored is not None:
@@ -538,21 +564,25 @@ class Search:
         if len(chosen) < 2 or best is None or not better(s.score_metric, score, best.score):
             return
         cost = sum(self._cost(c) for c, _ in chosen)
-        if self.deadline + MARGIN_S / 2 - time.perf_counter() < 2 * cost:  # its training: CV folds and a fit
+        if self.deadline - time.perf_counter() < self._final_seconds(cost):
             log.info("no time left to train the ensemble")
             return
         members = [(f"m{i}", member_estimator(c, s.task, s.seed)) for i, (c, _) in enumerate(chosen)]
         w = [int(w) for _, w in chosen]
         model = VotingRegressor(members, weights=w) if s.task == REGRESSION else \
             VotingClassifier(members, voting="soft", weights=w)
+        seconds = cost / max(1.0, self._training_count / len(self._features()[0]))  # as timed on the searched rows
         self._add(Candidate("ensemble", " + ".join(f"{w}×{c.name}" if w > 1 else c.name for c, w in chosen), score,
-                            sum(c.complexity for c, _ in chosen), cost + time.perf_counter() - began,
+                            sum(c.complexity for c, _ in chosen), seconds + time.perf_counter() - began,
                             time.perf_counter() - self._start, model))
 
     def _cost(self, candidate: Candidate) -> float:
-        """Seconds a candidate's cross-validation takes on all training rows (TPOT timed it on its sample)."""
-        scale = max(1.0, len(self._features()[0]) / TPOT_ROWS) if candidate.source == "tpot" else 1.0
-        return candidate.seconds * scale
+        """Seconds a candidate's cross-validation takes on all training rows (the search timed it on a sample of
+        a large table; TPOT on its own sample)."""
+        searched = len(self._features()[0])
+        if candidate.source == "tpot":
+            searched = min(searched, TPOT_ROWS)
+        return candidate.seconds * max(1.0, self._training_count / searched)
 
     def _tpot(self) -> None:
         from tpot import TPOTEstimator
@@ -562,8 +592,11 @@ class Search:
         if len(Z) > TPOT_ROWS:  # on large tables TPOT searches a sample, or it finishes nothing in a short budget
             keep = np.random.default_rng(s.seed).choice(len(Z), TPOT_ROWS, replace=False)
             Z, labels = Z[keep], labels[keep]
-        portfolio_cost = sum(c.seconds for c in self.candidates) or 5.0
-        reserve = min(0.4 * s.minutes * 60, max(5.0, 3 * portfolio_cost))
+        # kept back: out-of-fold predictions for the best TPOT pipelines (as long as a portfolio model takes, each
+        # twice over), and the winner's training
+        typical = float(np.median([c.seconds for c in self.candidates])) if self.candidates else 5.0
+        reserve = min(0.25 * s.minutes * 60, max(3.0, 2 * TPOT_MEMBERS * typical)) + self.deadline - \
+            self._search_end()
         minutes = (self.deadline - time.perf_counter() - reserve) / 60
         if minutes <= 0.05:
             return
@@ -592,7 +625,7 @@ class Search:
         while thread.is_alive():
             thread.join(1.0)
             self._watch(estimator)
-            if stopped is None and (self._cancel.is_set() or time.perf_counter() >= stop_at):
+            if stopped is None and (self._cancel.is_set() or time.perf_counter() >= min(stop_at, self._search_end())):
                 _time_up(estimator)
                 stopped = time.perf_counter()
             if stopped is not None and time.perf_counter() - stopped > GRACE_S:
