@@ -220,6 +220,30 @@ def test_onnx_matches_scikit_learn_where_it_converts_and_says_why_where_not(tita
     assert titanic_meta["onnx"]["reason"].startswith("No ONNX file:")
 
 
+def test_a_lightgbm_bundle_converts_to_onnx_and_pins_lightgbm(tmp_path):
+    """LightGBM converts through onnxmltools' converter; its bundle's requirements name lightgbm, which a bundle
+    of another model does not need."""
+    from workbench.deploy.onnx_export import TOLERANCE, run
+
+    for target, task in (("species", "multiclass"), ("body_mass_g", "regression")):
+        data, frame, experiment = _bundle("penguins.csv", target, "lightgbm")
+        folder = _unzip(data, tmp_path / target)
+        meta = json.loads((folder / "schema.json").read_text(encoding="utf-8"))
+        assert meta["onnx"]["converted"], meta["onnx"]["reason"]
+        ready = experiment.pipeline[:2].transform(frame.drop(columns=[target]))
+        outputs = run((folder / "model.onnx").read_bytes(), ready)
+        tail = experiment.pipeline[2:]
+        if task == "regression":
+            values = outputs[0].ravel()
+            assert np.abs(values - tail.predict(ready)).max() <= TOLERANCE * np.abs(values).max()
+        else:
+            assert np.abs(outputs[1] - tail.predict_proba(ready)).max() <= TOLERANCE
+        requirements = (folder / "requirements.txt").read_text()
+        assert "lightgbm==" in requirements and "tensorflow" not in requirements
+    svm = _unzip(_bundle("penguins.csv", "species", "svm")[0], tmp_path / "svm")
+    assert "lightgbm" not in (svm / "requirements.txt").read_text()
+
+
 def test_read_bundle_refuses_what_is_not_a_safe_bundle(titanic_bundle):
     data = titanic_bundle[3]
     assert read_bundle(data).meta["target"] == "survived"

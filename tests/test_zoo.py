@@ -97,6 +97,34 @@ def test_a_zoo_table_goes_from_upload_to_a_bundle_that_predicts_like_the_app(tab
     _clusters_where_it_has_numbers(rows.drop(columns=[target]))
 
 
+@pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])
+def test_lightgbm_and_the_portfolio_configurations_train_save_explain_and_bundle_on_every_zoo_table(table):
+    """LightGBM entered the catalogue and the AutoML portfolio: every zoo shape trains, survives save and load,
+    predicts rows that leave every column out, is explained by the tree explainer, and its bundle names
+    lightgbm among its requirements."""
+    from workbench.automl import portfolio
+    from workbench.deploy.export import model_packages
+    from workbench.explain import TREE, explainer_kind
+
+    _, _, frame = _read(table)
+    target = table.target
+    task = propose_task(frame[target]).task
+    rows = frame.sample(min(len(frame), TRAIN_ROWS), random_state=0)
+    config = next(c for c in portfolio(task) if c.label == "lightgbm/2")  # random split points (extra_trees)
+    experiment = train_experiment(rows, Recipe(), Settings(target, task, "lightgbm", {**config.settings,
+                                                                                      "n_estimators": 40},
+                                                           split=Split(folds=3)))
+    assert all(np.isfinite(v) for v in experiment.metrics.values() if v is not None)
+    assert experiment.pipeline[-1].get_params()["extra_trees"] is True
+    data = dump_pipeline(experiment.pipeline)
+    X = rows.drop(columns=[target]).head(30)
+    assert np.array_equal(load_pipeline(data).predict(X), experiment.pipeline.predict(X))
+    assert model_packages(data) == ("lightgbm",)
+    assert explainer_kind(experiment.pipeline[-1]) == TREE
+    _predicts_rows_that_leave_every_column_out(experiment)
+    _explains_in_uploaded_columns(experiment, rows, target, task)
+
+
 def _exported(table: Table, data: bytes, filename: str, frame: pd.DataFrame, rows: pd.DataFrame, experiment,
               task: str, tmp_path: Path, profile: dict | None = None) -> Path:
     """The experiment's bundle (with a version's profile), unzipped; its predict.py gives the app's predictions

@@ -28,6 +28,7 @@ from workbench.tasks import REGRESSION
 
 TOLERANCE = 1e-5  # probabilities: absolute; regression: relative to the size of the prediction
 OPSET = 18
+ML_OPSET = 3  # the ai.onnx.ml version skl2onnx 1.20 writes (LightGBM's converter would ask for 5 otherwise)
 
 
 @dataclass
@@ -76,10 +77,33 @@ def onnx_feed(ready: pd.DataFrame) -> dict[str, np.ndarray]:
     return feed
 
 
+def _register_lightgbm() -> None:
+    """Teach skl2onnx LightGBM's models, with onnxmltools' converter (skl2onnx's documented way); without
+    lightgbm or onnxmltools installed, LightGBM models simply do not convert."""
+    try:
+        from lightgbm import LGBMClassifier, LGBMRegressor
+        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    except ImportError:
+        return
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(LGBMClassifier, "LightGbmLGBMClassifier", calculate_linear_classifier_output_shapes,
+                                convert_lightgbm, options={"nocl": [True, False], "zipmap": [True, False, "columns"]})
+    update_registered_converter(LGBMRegressor, "LightGbmLGBMRegressor", calculate_linear_regressor_output_shapes,
+                                convert_lightgbm)
+
+
 def convert(pipeline: Pipeline, sample: pd.DataFrame, task: str, model_name: str = "") -> OnnxResult:
     """Convert and check on `sample` (raw feature rows, e.g. a few hundred training rows). `model_name` (in the
     user's language) names the model in the reason when it is the model that does not convert."""
     from skl2onnx import convert_sklearn
+
+    if type(pipeline.steps[-1][1]).__module__.startswith("lightgbm."):
+        _register_lightgbm()
 
     head, tail = _ready_split(pipeline)
     ready = head.transform(sample)
@@ -90,7 +114,7 @@ def convert(pipeline: Pipeline, sample: pd.DataFrame, task: str, model_name: str
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             data = convert_sklearn(convertible, initial_types=_input_types(ready), options=options,
-                                   target_opset=OPSET).SerializeToString()
+                                   target_opset={"": OPSET, "ai.onnx.ml": ML_OPSET}).SerializeToString()
             difference = parity(data, tail, ready, task)
     except Exception as exc:  # skl2onnx and onnxruntime raise many kinds for what they cannot express
         return OnnxResult(None, None, _why_not(convertible, ready, model_name, exc), names)
