@@ -358,6 +358,33 @@ def test_model_page_proposes_the_task_warns_of_leakage_and_trains_two_models(wor
     assert at.get("plotly_chart")
 
 
+def test_model_page_trains_lightgbm_from_its_hyperparameter_form_in_japanese(workspace):
+    from workbench.experiments import settings_of
+    from workbench.i18n import set_language, t
+
+    set_language("ja")  # the widgets' format functions run here too when a test sets their values
+    try:
+        at = _run(MODEL, lang="ja")
+        _no_failure(at)
+        next(w for w in at.multiselect if w.key.startswith("models_binary_")).set_value(["lightgbm"]).run()
+        leaves = at.number_input(key="hp_lightgbm_num_leaves")
+        assert leaves.label == t("hp.num_leaves") == "木ごとの葉の数" and leaves.value == 31
+        assert at.checkbox(key="hp_lightgbm_extra_trees").label == t("hp.extra_trees")
+        leaves.set_value(8)
+        at.checkbox(key="hp_lightgbm_extra_trees").check()
+        at.number_input(key="hp_lightgbm_n_estimators").set_value(60)
+        _click_and_wait(at, workspace, "train")
+        store = Store(workspace)
+        settings = settings_of(store.list_experiments(store.list_projects()[0].id)[0])
+        assert settings.model_id == "lightgbm"
+        assert {"num_leaves": 8, "extra_trees": True, "n_estimators": 60}.items() <= settings.params.items()
+        at.switch_page(RESULTS).run()
+        _no_failure(at)
+        assert t("model.lightgbm") in set(at.dataframe[0].value.iloc[:, 0])
+    finally:
+        set_language("en")
+
+
 def test_model_page_blocks_a_target_with_one_class(workspace):
     import pandas as pd
 
