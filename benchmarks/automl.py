@@ -60,9 +60,7 @@ def _csv(path: Path, target: str, drop: tuple[str, ...] = ()) -> tuple[pd.DataFr
 def _sklearn(name: str) -> tuple[pd.DataFrame, str]:
     from sklearn import datasets
 
-    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
-    frame = bunch.frame.copy()
-    return frame.rename(columns={"target": "target"}), "target"
+    return getattr(datasets, f"load_{name}")(as_frame=True).frame.copy(), "target"
 
 
 def _statsmodels(name: str, target: str) -> tuple[pd.DataFrame, str]:
@@ -94,8 +92,6 @@ def load(name: str) -> tuple[pd.DataFrame, str, str]:
     frame, target = TASKS[name]()
     frame = frame[frame[target].notna()].reset_index(drop=True)
     task = propose_task(frame[target]).task
-    if task != REGRESSION:  # every system sees the classes as the same text
-        frame[target] = frame[target].astype(str)
     return frame, target, task
 
 
@@ -109,6 +105,7 @@ def score(metric: str, y: pd.Series, predicted: pd.DataFrame | np.ndarray) -> fl
     """The held-out score from class probabilities (a frame, columns the classes' text) or values."""
     if metric == "rmse":
         return float(np.sqrt(np.mean((np.asarray(y, dtype=float) - np.asarray(predicted, dtype=float)) ** 2)))
+    y = y.astype(str)  # the classes as text, as every system's probability columns are named
     proba = predicted.reindex(columns=sorted(y.unique()), fill_value=0.0)
     if metric == "roc_auc":
         return float(roc_auc_score(y == proba.columns[1], proba.iloc[:, 1]))

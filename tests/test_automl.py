@@ -257,6 +257,7 @@ def test_the_portfolio_probes_each_family_once_then_configurations_the_catalogue
 
 def test_lightgbm_stops_boosting_early_on_one_number_of_rounds_chosen_by_cross_validation():
     from sklearn.datasets import make_classification, make_regression
+    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import KFold, StratifiedKFold
 
     from workbench.automl import MAX_ROUNDS, fold_score, out_of_fold
@@ -273,8 +274,7 @@ def test_lightgbm_stops_boosting_early_on_one_number_of_rounds_chosen_by_cross_v
     train, test = folds[0]
     fixed = CATALOGUE["lightgbm"].estimator("binary", {"learning_rate": 0.3, "n_estimators": found["n_estimators"]})
     assert fold_score("roc_auc", y, oof, folds[:1], np.array([0, 1])) == pytest.approx(
-        __import__("sklearn.metrics").metrics.roc_auc_score(y[test], fixed.fit(X[train], y[train]).predict_proba(
-            X[test])[:, 1]), abs=0.02)
+        roc_auc_score(y[test], fixed.fit(X[train], y[train]).predict_proba(X[test])[:, 1]), abs=0.02)
     Xr, yr = make_regression(300, 5, noise=10, random_state=0)
     found = {}
     out_of_fold(CATALOGUE["lightgbm"].estimator("regression"), Xr, yr,

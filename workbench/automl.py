@@ -51,9 +51,9 @@ from workbench.tasks import BINARY, CLASSIFICATION, REGRESSION
 from workbench.training import (
     Settings,
     Split,
-    _cv_workers,
     _training_rows,
     cv_splitter,
+    cv_workers,
     feature_pipeline,
     train_experiment,
 )
@@ -405,7 +405,7 @@ class Search:
         time; the training fits them again and the final model, as many at a time as training uses (with a
         tenth more kept back)."""
         folds = self.settings.folds
-        return 1.1 * cost * (folds + 1) / folds * min(self.n_jobs, folds) / _cv_workers(range(self._training_count))
+        return 1.1 * cost * (folds + 1) / folds * min(self.n_jobs, folds) / cv_workers(self._training_count)
 
     def _failed(self, reason: str) -> None:
         """Count a pipeline that gave no score (under the lock), by why."""
@@ -454,31 +454,41 @@ class Search:
     def _portfolio(self) -> None:
         """The portfolio's configurations, each scored from its out-of-fold predictions: one probe per family,
         then the families' further configurations, the best-scoring family's first."""
-        s = self.settings
-        configs = portfolio(s.task)
-        probes = len({c.model_id for c in configs})
-        for i, config in enumerate(configs):
-            if i == probes:  # the probes are in: the families that scored best go on first
-                rank = {c.name.split("/")[0]: r for r, c in enumerate(self.ranked())}
-                configs[probes:] = sorted(configs[probes:], key=lambda c: rank.get(c.model_id, len(rank)))
-                config = configs[i]
-            share_end = self._start + PORTFOLIO_SHARE * s.minutes * 60
-            if self._stop() or (i and time.perf_counter() > share_end):
+        configs = portfolio(self.settings.task)
+        probes = [c for c in configs if c.label == c.model_id]
+        for i, config in enumerate(probes):
+            if self._stop() or (i and time.perf_counter() > self._portfolio_end()):
+                return
+            self._score_config(config)
+        rank = {c.name: r for r, c in enumerate(self.ranked())}  # only the probes so far
+        for config in sorted(configs[len(probes):], key=lambda c: rank.get(c.model_id, len(rank))):
+            if self._stop() or time.perf_counter() > self._portfolio_end():
                 return
             probe = next((c for c in self.candidates if c.name == config.model_id), None)
-            if i >= probes and probe is not None and time.perf_counter() + probe.seconds > share_end:
+            if probe is not None and time.perf_counter() + probe.seconds > self._portfolio_end():
                 continue  # its family's probe says it would not finish in the portfolio's share
-            found: dict[str, Any] = {}
-            scored = self._out_of_fold(config.label, catalogue_model(config.model_id, s.task, s.seed,
-                                                                     config.settings), found)
-            if scored is not None:
-                oof, score, seconds = scored
-                if found:  # the boosting rounds early stopping chose, a little more for the final model's rows
-                    rounds = int(np.ceil(found["n_estimators"] * (1 + 1 / s.folds)))
-                    config = Config(config.model_id, tuple(sorted({**config.settings, "n_estimators": rounds}.items())),
-                                    config.label)
-                self._add(Candidate("portfolio", config.label, score, 1, seconds, time.perf_counter() - self._start,
-                                    config, oof))
+            self._score_config(config)
+
+    def _portfolio_end(self) -> float:
+        """No new portfolio configuration starts after this share of the budget."""
+        return self._start + PORTFOLIO_SHARE * self.settings.minutes * 60
+
+    def _score_config(self, config: Config) -> None:
+        """One configuration's out-of-fold predictions, added as a candidate. A booster's configuration keeps the
+        rounds early stopping chose, a fold's share more for the final model's rows."""
+        s = self.settings
+        found: dict[str, Any] = {}
+        scored = self._out_of_fold(config.label, catalogue_model(config.model_id, s.task, s.seed, config.settings),
+                                   found)
+        if scored is None:
+            return
+        oof, score, seconds = scored
+        if found:
+            rounds = int(np.ceil(found["n_estimators"] * (1 + 1 / s.folds)))
+            config = Config(config.model_id, tuple(sorted({**config.settings, "n_estimators": rounds}.items())),
+                            config.label)
+        self._add(Candidate("portfolio", config.label, score, 1, seconds, time.perf_counter() - self._start, config,
+                            oof))
 
     def _out_of_fold(self, name: str, estimator: Any,
                      found: dict[str, Any] | None = None) -> tuple[np.ndarray, float, float] | None:

@@ -143,7 +143,7 @@ def _fit_and_cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, s
     cores (one thread each), so the final fit does not wait for the folds."""
     scorer = get_scorer(CV_SCORING[primary])
     folds = list(cv_splitter(settings.task, settings.split).split(X, y))
-    with Parallel(n_jobs=_cv_workers(X)) as parallel:
+    with Parallel(n_jobs=cv_workers(len(X))) as parallel:
         results = parallel([delayed(_fit)(clone(pipeline), X, y)] +
                            [delayed(_fold_score)(clone(pipeline), X, y, train, test, scorer) for train, test in folds])
     return results[0], results[1:]
@@ -183,9 +183,10 @@ def job_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _cv_workers(X: pd.DataFrame) -> int:
-    """Folds in parallel (one thread each) on large tables; small ones are faster without process start-up."""
-    return max(1, min(2, job_cores())) if len(X) >= 20_000 else 1
+def cv_workers(rows: int) -> int:
+    """How many fits training runs at once on `rows` training rows: folds in parallel (one thread each) on large
+    tables; small ones are faster without process start-up."""
+    return max(1, min(2, job_cores())) if rows >= 20_000 else 1
 
 
 LARGE_TABLE = 50_000  # rows from which 3 folds are proposed instead of 5

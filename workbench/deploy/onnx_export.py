@@ -14,6 +14,7 @@ the reason is kept, in the user's language, for the bundle and the model card.
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,7 @@ def onnx_feed(ready: pd.DataFrame) -> dict[str, np.ndarray]:
     return feed
 
 
+@functools.cache
 def _register_lightgbm() -> None:
     """Teach skl2onnx LightGBM's models, with onnxmltools' converter (skl2onnx's documented way); without
     lightgbm or onnxmltools installed, LightGBM models simply do not convert."""
