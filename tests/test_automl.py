@@ -213,6 +213,27 @@ def test_out_of_fold_scores_equal_cross_validation_and_the_ensemble_beats_its_me
     assert score < min(fold_score("rmse", truth, p, folds, None) for p in (a, b))
     weights, score = select_ensemble("rmse", truth, [truth, noise], folds, None)  # a perfect member stays alone
     assert weights == [1, 0] and score == pytest.approx(0)
+    # a member whose training would not fit in the time left is passed over; the best one is always allowed
+    c = truth + rng.normal(size=600)
+    weights, _ = select_ensemble("rmse", truth, [a, b, c], folds, None, costs=[1.0, 5.0, 1.0], budget=2.5)
+    assert weights[0] and not weights[1] and weights[2]
+    weights, _ = select_ensemble("rmse", truth, [a, b], folds, None, costs=[9.0, 9.0], budget=1.0)
+    assert sum(bool(w) for w in weights) == 1
+
+
+def test_ensemble_selection_breaks_ties_of_balanced_accuracy_by_log_loss():
+    from workbench.automl import fold_score, select_ensemble
+
+    y = np.array([0, 1] * 150)
+    folds = [(np.arange(300)[np.arange(300) % 3 != k], np.arange(300)[np.arange(300) % 3 == k]) for k in range(3)]
+    sure = np.eye(2)[y] * 0.98 + 0.01  # every row right, confidently
+    rng = np.random.default_rng(1)
+    lean = np.eye(2)[y] * 0.4 + 0.3 + rng.uniform(-0.05, 0.05, (300, 1)) * [1, -1]  # every row right, hesitantly
+    classes = np.array([0, 1])
+    assert fold_score("balanced_accuracy", y, sure, folds, classes) == fold_score(
+        "balanced_accuracy", y, lean, folds, classes) == 1.0
+    weights, score = select_ensemble("balanced_accuracy", y, [lean, sure], folds, classes)
+    assert not weights[0] and weights[1] and score == 1.0  # the tie went to the better probabilities, not the first member
 
 
 def test_ensemble_members_are_named_in_the_users_language():
@@ -308,3 +329,22 @@ def test_a_portfolio_winner_is_trained_with_its_configuration_and_named_in_the_u
         assert _display_name("2×lightgbm/2 + ridge", "ensemble") == f"2×{shown} + {t('model.ridge')}"
     finally:
         set_language("en")
+
+
+def test_the_search_keeps_back_the_time_to_train_the_ensemble_its_portfolio_makes():
+    from workbench.automl import Candidate, Config, fold_score
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "w": rng.normal(size=300)})
+    frame["y"] = frame["x"] * 3 + rng.normal(size=300)
+    search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=1, folds=3))
+    _, y = search._features()
+    for i, seconds in enumerate((2.0, 3.0)):  # two members with independent errors: their average is better
+        oof = y + rng.normal(size=len(y))
+        search._add(Candidate("portfolio", f"m{i}", fold_score("rmse", y, oof, search._folds(), None), 1, seconds,
+                              1.0, Config("ridge"), oof))
+    alone = search._search_end()  # the best one's training only
+    search._plan_ensemble()
+    assert search._planned == pytest.approx(5.0)
+    assert alone - search._search_end() == pytest.approx(
+        search._final_seconds(5.0) - search._final_seconds(search._cost(search.best())))

@@ -318,21 +318,37 @@ def fold_score(metric: str, y: np.ndarray, predicted: np.ndarray, folds: list[tu
 
 def select_ensemble(metric: str, y: np.ndarray, predictions: list[np.ndarray],
                     folds: list[tuple[np.ndarray, np.ndarray]], classes: np.ndarray | None,
-                    rounds: int = ENSEMBLE_ROUNDS) -> tuple[list[int], float]:
+                    rounds: int = ENSEMBLE_ROUNDS, costs: list[float] | None = None,
+                    budget: float = float("inf")) -> tuple[list[int], float]:
     """Greedy ensemble selection with replacement (Caruana et al., 2004): each round adds the member whose
-    addition makes the average of the chosen predictions score best, and the best round is kept. Returns how many
-    times each member was chosen (its weight) and the score of that weighted average."""
+    addition makes the average of the chosen predictions score best, and the best round is kept. With `costs`,
+    a member not yet chosen is passed over when its cost would take the chosen members' total over `budget` (the
+    ensemble must be trained in the time left). Ties on a metric of predicted classes (balanced accuracy, which
+    many models bring to the same value) are broken by the log loss of the probabilities. Returns how many times
+    each member was chosen (its weight) and the score of that weighted average."""
     counts = np.zeros(len(predictions), dtype=int)
     total = np.zeros_like(predictions[0])
-    best: tuple[list[int], float] = ([0] * len(predictions), float("nan"))
+    spent = 0.0
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    tie_break = classes is not None and metric == "balanced_accuracy"
+
+    def rank(predicted: np.ndarray) -> tuple[float, float]:  # higher is better
+        return (sign * fold_score(metric, y, predicted, folds, classes),
+                -fold_score("log_loss", y, predicted, folds, classes) if tie_break else 0.0)
+
+    best: tuple[list[int], tuple[float, float]] = ([0] * len(predictions), (-np.inf, -np.inf))
     for r in range(1, rounds + 1):
-        scores = [fold_score(metric, y, (total + p) / r, folds, classes) for p in predictions]
-        pick = int(np.argmin(scores) if metric in LOWER_IS_BETTER else np.argmax(scores))
+        allowed = [i for i in range(len(predictions))
+                   if counts[i] or costs is None or (r == 1 or spent + costs[i] <= budget)]
+        ranks = {i: rank((total + predictions[i]) / r) for i in allowed}
+        pick = max(ranks, key=ranks.__getitem__)
+        if costs is not None and not counts[pick]:
+            spent += costs[pick]
         counts[pick] += 1
         total = total + predictions[pick]
-        if not np.isfinite(best[1]) or better(metric, scores[pick], best[1]):
-            best = ([int(c) for c in counts], scores[pick])
-    return best
+        if ranks[pick] > best[1]:
+            best = ([int(c) for c in counts], ranks[pick])
+    return best[0], sign * best[1][0]
 
 
 # ---------------------------------------------------------------- the search
@@ -377,6 +393,7 @@ class Search:
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None
         self._training_count = 0  # training rows (the search may use a sample of them)
         self._fold_list: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._planned = 0.0  # cost of the ensemble the portfolio's predictions make (its training is kept back for)
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._start = time.perf_counter()
@@ -396,9 +413,11 @@ class Search:
         return self._cancel.is_set() or time.perf_counter() >= self._search_end()
 
     def _search_end(self) -> float:
-        """When the search must end so that the best candidate so far is trained within the budget."""
+        """When the search must end so that the best candidate so far, or the ensemble the portfolio's
+        predictions make, is trained within the budget."""
         best = self.best()
-        return self.deadline - (self._final_seconds(self._cost(best)) if best is not None else 0.0)
+        return self.deadline - (self._final_seconds(max(self._cost(best), self._planned)) if best is not None
+                                else 0.0)
 
     def _final_seconds(self, cost: float) -> float:
         """Seconds the winner's training takes, from its search cost: the search fitted its folds `n_jobs` at a
@@ -420,9 +439,9 @@ class Search:
                 self.timeline.append((candidate.found_at, candidate.score))
 
     def ranked(self) -> list[Candidate]:
-        """Every candidate, best first."""
-        return sorted(self.candidates, key=lambda c: c.score,
-                      reverse=self.settings.score_metric not in LOWER_IS_BETTER)
+        """Every candidate, best first (on a tie, the ensemble first)."""
+        sign = 1.0 if self.settings.score_metric in LOWER_IS_BETTER else -1.0
+        return sorted(self.candidates, key=lambda c: (sign * c.score, c.source != "ensemble"))
 
     def best(self) -> Candidate | None:
         return self.ranked()[0] if self.candidates else None
@@ -440,6 +459,7 @@ class Search:
         """Portfolio, then TPOT until the deadline (minus a reserve for the ensemble and the final training) or a
         cancel, then the ensemble."""
         self._portfolio()
+        self._plan_ensemble()
         if not self._stop():
             self._tpot()
         if not self._cancel.is_set():
@@ -544,39 +564,52 @@ class Search:
             self._matrix = (Z, labels)
         return self._matrix
 
+    def _select(self, budget: float = float("inf")) -> tuple[list[tuple[Candidate, int]], float]:
+        """Ensemble selection over the candidates with out-of-fold predictions, its members' training within
+        `budget` seconds: the chosen members with their weights, and the ensemble's score."""
+        s = self.settings
+        pool = [c for c in self.ranked() if c.oof is not None]
+        if len(pool) < 2:
+            return [], float("nan")
+        costs = [self._cost(c) for c in pool]
+        weights, score = select_ensemble(s.score_metric, self._features()[1], [c.oof for c in pool], self._folds(),
+                                         self._classes(), costs=costs, budget=budget)
+        return [(c, w) for c, w in zip(pool, weights) if w], score
+
+    def _plan_ensemble(self) -> None:
+        """Keep back the time to train the ensemble the portfolio's predictions make (the search ends that much
+        earlier), so that ensemble selection is not left without the time to train its choice."""
+        chosen, _ = self._select()
+        self._planned = sum(self._cost(c) for c, _ in chosen) if len(chosen) > 1 else 0.0
+
     def _ensemble(self) -> None:
         """Greedy ensemble selection over the candidates' out-of-fold predictions. The best TPOT pipelines get
-        theirs first, while there is time. The weighted average is offered when it scores better than every
-        single candidate and there is time to train it."""
+        theirs first, while there is time before the search's end. The weighted average is offered when it
+        scores better than every single candidate; its members are chosen among those that can be trained in the
+        time left."""
         from sklearn.ensemble import VotingClassifier, VotingRegressor
 
         s = self.settings
-        scored_so_far = [c for c in self.ranked() if c.oof is not None]
-        kept = 2 * sum(self._cost(c) for c in scored_so_far[:3])  # to train an ensemble of the three best so far
-        names, added = {c.name for c in scored_so_far}, 0
+        names, added = {c.name for c in self.ranked() if c.oof is not None}, 0
         for c in [c for c in self.ranked() if c.source == "tpot"]:
             if added == TPOT_MEMBERS or self._stop():
                 break
-            if c.name in names or self._search_end() - time.perf_counter() < 2 * self._cost(c) + kept:
+            if c.name in names or self._search_end() - time.perf_counter() < 1.5 * self._cost(c):
                 continue
             scored = self._out_of_fold(c.name, member_estimator(c, s.task, s.seed))
             if scored is not None:
                 names.add(c.name)
                 c.oof, added = scored[0], added + 1
-        pool = [c for c in self.ranked() if c.oof is not None]
-        if len(pool) < 2:
-            return
         began = time.perf_counter()
-        weights, score = select_ensemble(s.score_metric, self._features()[1], [c.oof for c in pool], self._folds(),
-                                         self._classes())
-        chosen = [(c, w) for c, w in zip(pool, weights) if w]
+        # the time left, as the members' search cost (which _final_seconds turns into training seconds)
+        budget = (self.deadline - began) / max(self._final_seconds(1.0), 1e-9)
+        chosen, score = self._select(budget)
         best = self.best()
-        if len(chosen) < 2 or best is None or not better(s.score_metric, score, best.score):
+        # offered unless a single candidate scores better: an average of models that ties the best one (as on a
+        # metric of predicted classes) is the safer choice on new rows
+        if len(chosen) < 2 or best is None or better(s.score_metric, best.score, score):
             return
         cost = sum(self._cost(c) for c, _ in chosen)
-        if self.deadline - time.perf_counter() < self._final_seconds(cost):
-            log.info("no time left to train the ensemble")
-            return
         members = [(f"m{i}", member_estimator(c, s.task, s.seed)) for i, (c, _) in enumerate(chosen)]
         w = [int(w) for _, w in chosen]
         model = VotingRegressor(members, weights=w) if s.task == REGRESSION else \
