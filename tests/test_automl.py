@@ -233,7 +233,7 @@ def test_ensemble_selection_breaks_ties_of_balanced_accuracy_by_log_loss():
     assert fold_score("balanced_accuracy", y, sure, folds, classes) == fold_score(
         "balanced_accuracy", y, lean, folds, classes) == 1.0
     weights, score = select_ensemble("balanced_accuracy", y, [lean, sure], folds, classes)
-    assert not weights[0] and weights[1] and score == 1.0  # the tie went to the better probabilities, not the first member
+    assert not weights[0] and weights[1] and score == 1.0  # the tie went to the better probabilities
 
 
 def test_ensemble_members_are_named_in_the_users_language():

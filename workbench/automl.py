@@ -339,7 +339,7 @@ def select_ensemble(metric: str, y: np.ndarray, predictions: list[np.ndarray],
     best: tuple[list[int], tuple[float, float]] = ([0] * len(predictions), (-np.inf, -np.inf))
     for r in range(1, rounds + 1):
         allowed = [i for i in range(len(predictions))
-                   if counts[i] or costs is None or (r == 1 or spent + costs[i] <= budget)]
+                   if r == 1 or counts[i] or costs is None or spent + costs[i] <= budget]
         ranks = {i: rank((total + predictions[i]) / r) for i in allowed}
         pick = max(ranks, key=ranks.__getitem__)
         if costs is not None and not counts[pick]:
@@ -564,23 +564,23 @@ class Search:
             self._matrix = (Z, labels)
         return self._matrix
 
-    def _select(self, budget: float = float("inf")) -> tuple[list[tuple[Candidate, int]], float]:
-        """Ensemble selection over the candidates with out-of-fold predictions, its members' training within
-        `budget` seconds: the chosen members with their weights, and the ensemble's score."""
+    def _select(self, budget: float = float("inf")) -> tuple[list[tuple[Candidate, int]], float, float]:
+        """Ensemble selection over the candidates with out-of-fold predictions, the members' cost within
+        `budget`: the chosen members with their weights, the ensemble's score and its cost."""
         s = self.settings
         pool = [c for c in self.ranked() if c.oof is not None]
         if len(pool) < 2:
-            return [], float("nan")
+            return [], float("nan"), 0.0
         costs = [self._cost(c) for c in pool]
         weights, score = select_ensemble(s.score_metric, self._features()[1], [c.oof for c in pool], self._folds(),
                                          self._classes(), costs=costs, budget=budget)
-        return [(c, w) for c, w in zip(pool, weights) if w], score
+        return [(c, w) for c, w in zip(pool, weights) if w], score, sum(k for k, w in zip(costs, weights) if w)
 
     def _plan_ensemble(self) -> None:
         """Keep back the time to train the ensemble the portfolio's predictions make (the search ends that much
         earlier), so that ensemble selection is not left without the time to train its choice."""
-        chosen, _ = self._select()
-        self._planned = sum(self._cost(c) for c, _ in chosen) if len(chosen) > 1 else 0.0
+        chosen, _, cost = self._select()
+        self._planned = cost if len(chosen) > 1 else 0.0
 
     def _ensemble(self) -> None:
         """Greedy ensemble selection over the candidates' out-of-fold predictions. The best TPOT pipelines get
@@ -602,14 +602,12 @@ class Search:
                 c.oof, added = scored[0], added + 1
         began = time.perf_counter()
         # the time left, as the members' search cost (which _final_seconds turns into training seconds)
-        budget = (self.deadline - began) / max(self._final_seconds(1.0), 1e-9)
-        chosen, score = self._select(budget)
+        chosen, score, cost = self._select((self.deadline - began) / self._final_seconds(1.0))
         best = self.best()
         # offered unless a single candidate scores better: an average of models that ties the best one (as on a
         # metric of predicted classes) is the safer choice on new rows
         if len(chosen) < 2 or best is None or better(s.score_metric, best.score, score):
             return
-        cost = sum(self._cost(c) for c, _ in chosen)
         members = [(f"m{i}", member_estimator(c, s.task, s.seed)) for i, (c, _) in enumerate(chosen)]
         w = [int(w) for _, w in chosen]
         model = VotingRegressor(members, weights=w) if s.task == REGRESSION else \
