@@ -17,4 +17,4 @@ with ui.guard():
     home = str(ctx.store.home)
     frame = clean_ui.cleaned_frame(home, dataset.id, recipe.to_json()) if use_recipe else load_frame(home, dataset.id)
     st.caption(ui.say("explore.data", name=dataset.name, rows=f"{len(frame):,}", columns=frame.shape[1]))
-    explore_ui.chart_panel(frame)
+    explore_ui.chart_panel(frame, dataset.filename)

@@ -122,6 +122,24 @@ def test_the_target_proposed_is_a_named_or_the_last_column_never_an_id(columns, 
     assert column == expected and why.key == key and why.params["column"] == expected
 
 
+@pytest.mark.parametrize("columns, source, expected, key", [
+    (["mpg", "cylinders", "weight", "origin"], "mpg.csv", "mpg", "target.proposed.by_file"),
+    (["total_bill", "tip", "sex", "size"], "tips.csv", "tip", "target.proposed.by_file"),  # the file is plural
+    (["売上", "店舗", "気温"], "売上.csv", "売上", "target.proposed.by_file"),
+    (["sales", "price", "region"], "2024_sales-report.CSV", "sales", "target.proposed.by_file"),
+    (["price", "label", "region"], "price.csv", "label", "target.proposed.by_name"),  # "label" says it outright
+    (["mpg", "weight", "origin"], "cars.csv", "origin", "target.proposed.last"),
+    (["mpg", "weight", "origin"], "", "origin", "target.proposed.last"),
+])
+def test_a_column_the_file_is_named_after_is_proposed_as_the_target(columns, source, expected, key):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({c: rng.normal(size=60) for c in columns})
+    column, why = propose_target(frame, source)
+    assert column == expected and why.key == key and why.params["column"] == expected
+    if key == "target.proposed.by_file":
+        assert why.params["file"] == source
+
+
 @pytest.mark.parametrize("model", ["hist_gradient_boosting", "logistic_regression", "random_forest"])
 @pytest.mark.parametrize("rare_rows", [1, 2, 3])
 def test_a_class_smaller_than_the_folds_trains(model, rare_rows):

@@ -115,3 +115,27 @@ def test_the_data_page_says_what_it_repaired_in_the_users_language(workspace, pa
     shown = "\n".join(str(e.value) for e in [*at.warning, *at.info, *at.markdown, *at.caption, *at.success])
     assert (japanese if lang == "ja" else english) in shown.replace("\\", "")
     assert any(b.label in ("Save to project", "プロジェクトに保存") for b in at.button)  # it can still be saved
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_pages_propose_the_column_the_file_is_named_after(workspace, lang):
+    from workbench.i18n import set_language
+    from workbench.samples import add_sample
+
+    store = Store(workspace)
+    project = store.create_project("mpg")
+    add_sample(store, project.id, "mpg")  # mpg.csv: the target is its first column, not the last (origin)
+    for page, key in (("pages/model.py", "target"), ("pages/automl.py", "automl_target")):
+        at = _run(page, project=project.id, lang=lang)
+        _no_failure(at)
+        assert at.selectbox(key=key).value == "mpg"
+        reason = "ファイル名" if lang == "ja" else "named after"
+        assert any("mpg.csv" in c.value.replace("\\", "") and reason in c.value for c in at.caption)
+    at = _run("pages/explore.py", project=project.id, lang=lang)
+    set_language(lang)  # the radio's labels are formatted in the page's language when its value is set
+    try:
+        at.radio(key="ex_kind").set_value("target").run()
+    finally:
+        set_language("en")
+    _no_failure(at)
+    assert at.selectbox(key="ex_tgt_t").value == "mpg"  # Explore's target view proposes the same column

@@ -20,7 +20,7 @@ from workbench.deploy.retrain import retrain_job
 from workbench.errors import UserError
 from workbench.evaluation import CV_SCORING, LOWER_IS_BETTER, PRIMARY, better
 from workbench.jobs import JobContext
-from workbench.models import CATALOGUE
+from workbench.models import AUTOML, CATALOGUE
 from workbench.recipe import Recipe
 from workbench.store import Store, StoredExperiment
 from workbench.training import (
@@ -90,16 +90,27 @@ def pipeline_of(store: Store, experiment_id: str) -> Any:
     return load_pipeline(store.experiment_model(experiment_id))
 
 
+def model_title(record: dict[str, Any]) -> str:
+    """An experiment's model by name in the user's language; an AutoML average of models says it is one, and of
+    how many."""
+    from workbench.i18n import t
+
+    automl = record.get("automl") or {}
+    if record["settings"]["model_id"] == AUTOML and automl.get("source") == "ensemble":
+        return t("model.automl_ensemble", members=len(automl["name"].split(" + ")))
+    return t(f"model.{record['settings']['model_id']}")
+
+
 def leaderboard(experiments: list[StoredExperiment]) -> pd.DataFrame:
-    """One row per experiment: model, task, held-out score on its primary metric, CV mean and spread,
-    the baseline's score, fit time; best first within each primary metric."""
+    """One row per experiment: model (its id and title), task, held-out score on its primary metric, CV mean and
+    spread, the baseline's score, fit time; best first within each primary metric."""
     rows = []
     for e in experiments:
         r = e.record
         primary = r["primary"]
         cv = np.asarray(r["cv_scores"], dtype=float)
         rows.append({
-            "id": e.id, "model": r["settings"]["model_id"], "task": r["settings"]["task"],
+            "id": e.id, "model": r["settings"]["model_id"], "title": model_title(r), "task": r["settings"]["task"],
             "target": r["settings"]["target"], "metric": primary, "test": r["metrics"].get(primary),
             "cv_mean": float(cv.mean()) if cv.size else None, "cv_sd": float(cv.std()) if cv.size else None,
             "baseline": r["baseline"].get(primary), "seconds": r["seconds"], "chosen": e.chosen,
@@ -235,8 +246,6 @@ def test_and_training_rows(store: Store, stored: StoredExperiment) -> tuple[pd.D
 def automl_model(store: Store, stored: StoredExperiment) -> Any:
     """The (unfitted) model step of an AutoML experiment, which the catalogue cannot rebuild; None otherwise."""
     from sklearn.base import clone
-
-    from workbench.models import AUTOML
 
     if stored.record["settings"]["model_id"] != AUTOML:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -54,10 +55,11 @@ _TARGET_NAMES = ({"target", "label", "labels", "outcome", "response", "y", "目�
                  {"class", "species", "quality", "price", "クラス"})
 
 
-def propose_target(df: pd.DataFrame) -> tuple[str, Note]:
-    """The likeliest target and why: a column named like one (target, label, y, class, 結果, ...), else the last
-    column; columns that cannot be a target (IDs, free text, dates, names with a value per row, empty or
-    constant columns) are passed over."""
+def propose_target(df: pd.DataFrame, source: str = "") -> tuple[str, Note]:
+    """The likeliest target and why: a column named like one (target, label, y, 結果, ...), else a column the file
+    `source` is named after (mpg in mpg.csv, tip in tips.csv), else one named like a common target (survived,
+    class, price, ...), else the last column; columns that cannot be a target (IDs, free text, dates, names with
+    a value per row, empty or constant columns) are passed over."""
     from workbench.coltypes import column_kind
 
     def usable(name: str) -> bool:
@@ -73,7 +75,13 @@ def propose_target(df: pd.DataFrame) -> tuple[str, Note]:
 
     candidates = [c for c in df.columns if usable(c)] or list(df.columns)
     coordinates = "x" in {str(c).casefold() for c in df.columns}
-    for tier in _TARGET_NAMES:
+    stem = {w for w in re.split(r"[\W_]+", Path(source).stem.casefold()) if w}
+    for i, tier in enumerate(_TARGET_NAMES):
+        if i == 1:  # after the names that say "target", a column the file is named after
+            for name in reversed(candidates):
+                text = str(name).casefold().strip()
+                if text and ({text, text + "s", text + "es"} & stem):
+                    return name, Note("target.proposed.by_file", {"column": str(name), "file": source})
         names = tier - {"y"} if coordinates else tier
         for name in reversed(candidates):
             if words(name) & names:

@@ -26,7 +26,7 @@ PRESET_KEYS = {"fast": "automl.preset.fast", "linear": "automl.preset.linear", "
 
 def form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     """Target, task, metric, budget, search space, folds and seed; start the search as a job."""
-    target, task = target_and_task(raw, "automl_")
+    target, task = target_and_task(raw, dataset.filename, "automl_")
     c1, c2, c3 = st.columns(3)
     metric = c1.selectbox(t("automl.metric"), list(METRICS[task]), format_func=lambda m: t(METRIC_KEYS[m]),
                           key=f"automl_metric_{task}")

@@ -9,6 +9,7 @@ import streamlit as st
 from workbench.deploy import mlflow_sync
 from workbench.deploy import versions as V
 from workbench.evaluation import METRIC_KEYS
+from workbench.experiments import model_title
 from workbench.i18n import t
 from workbench.store import ModelVersion, StoredExperiment
 from workbench.ui.core import PageContext, say
@@ -89,7 +90,7 @@ def versions_table(versions: list[ModelVersion], now: dict[str, int],
     return pd.DataFrame({
         t("deploy.col.version"): [v.number for v in versions],
         t("deploy.col.alias"): [" · ".join(by_number.get(v.number, [])) for v in versions],
-        t("deploy.col.model"): [t(f"model.{v.record['settings']['model_id']}") for v in versions],
+        t("deploy.col.model"): [model_title(v.record) for v in versions],
         t("deploy.col.score"): [_score(v) for v in versions],
         t("deploy.col.data"): [f"{v.record.get('dataset', {}).get('name', '')} · {v.data_sha256[:8]}"
                                for v in versions],
@@ -111,7 +112,7 @@ def versions_view(ctx: PageContext) -> list[ModelVersion]:
     if V.PRODUCTION in now:
         production = next(v for v in versions if v.number == now[V.PRODUCTION])
         st.success(say("deploy.production_is", number=production.number,
-                       model=t(f"model.{production.record['settings']['model_id']}")), icon=":material/verified:")
+                       model=model_title(production.record)), icon=":material/verified:")
     in_mlflow = None
     if mlflow_sync.configured():
         where = {v.number: mlflow_sync.sent(ctx.store, v) for v in versions}

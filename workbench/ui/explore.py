@@ -84,8 +84,8 @@ def _over_time(df: pd.DataFrame) -> go.Figure:
                                                                  optional=True))
 
 
-def _target(df: pd.DataFrame) -> go.Figure:
-    proposed = list(df.columns).index(propose_target(df)[0])
+def _target(df: pd.DataFrame, source: str = "") -> go.Figure:
+    proposed = list(df.columns).index(propose_target(df, source)[0])
     target = _pick("explore.target", list(df.columns), "ex_tgt_t", index=proposed)
     feature = _pick("explore.feature", [c for c in df.columns if c != target], "ex_tgt_f")
     return charts.target_view(df, target, feature)
@@ -98,8 +98,9 @@ BUILDERS: dict[str, Callable[[pd.DataFrame], go.Figure]] = {
 }
 
 
-def chart_panel(df: pd.DataFrame) -> None:
-    """Choose a chart type and its options, then draw it."""
+def chart_panel(df: pd.DataFrame, source: str = "") -> None:
+    """Choose a chart type and its options, then draw it; `source` is the file's name (the target view proposes
+    the column it is named after, as the Model page does)."""
     kind = st.radio(t("explore.chart"), CHARTS, format_func=lambda c: t(CHART_KEYS[c]), horizontal=True,
                     key="ex_kind")
     if kind in ("box", "violin", "scatter", "pairs", "over_time") and not _numeric(df):
@@ -107,5 +108,5 @@ def chart_panel(df: pd.DataFrame) -> None:
         return
     options, figure = st.columns([1, 3])
     with options:
-        fig = BUILDERS[kind](df)
+        fig = _target(df, source) if kind == "target" else BUILDERS[kind](df)
     figure.plotly_chart(fig, width="stretch", key="ex_figure")

@@ -57,14 +57,15 @@ def _split_options(raw: pd.DataFrame, task: str) -> tuple[Split, bool, float]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _proposed_target(raw: pd.DataFrame) -> Any:
-    return propose_target(raw)
+def _proposed_target(raw: pd.DataFrame, source: str) -> Any:
+    return propose_target(raw, source)
 
 
-def target_and_task(raw: pd.DataFrame, prefix: str = "") -> tuple[str, str]:
-    """The target column and the task, proposed from the target (with the reason shown) and overridable."""
+def target_and_task(raw: pd.DataFrame, source: str, prefix: str = "") -> tuple[str, str]:
+    """The target column and the task, proposed from the table and the file's name `source` (with the reason
+    shown) and overridable."""
     columns = list(raw.columns)
-    proposed, why = _proposed_target(raw)
+    proposed, why = _proposed_target(raw, source)
     target = st.selectbox(t("model.target"), columns, index=columns.index(proposed), key=f"{prefix}target",
                           format_func=str)
     if target == proposed:
@@ -95,7 +96,7 @@ def target_check(raw: pd.DataFrame, target: str, task: str, folds: int) -> bool:
 
 def training_form(ctx: PageContext, dataset: Dataset, raw: pd.DataFrame) -> None:
     """Choose target, task and models; check the target; start training or tuning as a job."""
-    target, task = target_and_task(raw)
+    target, task = target_and_task(raw, dataset.filename)
     split, balanced, threshold = _split_options(raw, task)
     ok = target_check(raw, target, task, split.folds)
     choices = [m.id for m in models_for(task) if not m.baseline]

@@ -15,7 +15,7 @@ from workbench.deploy import retrain as R
 from workbench.deploy import versions as V
 from workbench.deploy.serving import logged_inputs
 from workbench.evaluation import METRIC_KEYS
-from workbench.experiments import start
+from workbench.experiments import model_title, start
 from workbench.i18n import t
 from workbench.io import read_table
 from workbench.store import ModelVersion
@@ -62,7 +62,7 @@ def choose_version(ctx: PageContext) -> ModelVersion | None:
         return None
     now = ctx.store.aliases_now(ctx.project.id)
     labels = {v.number: t("monitor.version_label", number=v.number,
-                          model=t(f"model.{v.record['settings']['model_id']}"))
+                          model=model_title(v.record))
               + (f" · {t('deploy.alias.production')}" if now.get(V.PRODUCTION) == v.number else "")
               + (f" · {t('deploy.alias.challenger')}" if now.get(V.CHALLENGER) == v.number else "")
               for v in versions}

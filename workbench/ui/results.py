@@ -9,7 +9,7 @@ import streamlit as st
 from workbench import charts, jobs
 from workbench import evaluation as ev
 from workbench.evaluation import METRIC_KEYS
-from workbench.experiments import latest_learning_curve, leaderboard, start
+from workbench.experiments import latest_learning_curve, leaderboard, model_title, start
 from workbench.i18n import t
 from workbench.store import StoredExperiment
 from workbench.tasks import BINARY, REGRESSION
@@ -24,21 +24,20 @@ def experiment_label(e: StoredExperiment) -> str:
     r = e.record
     score = r["metrics"].get(r["primary"])
     star = "★ " if e.chosen else ""
-    return f"{star}{t('model.' + r['settings']['model_id'])} · {t(METRIC_KEYS[r['primary']])} {score:.4f} · " \
+    return f"{star}{model_title(r)} · {t(METRIC_KEYS[r['primary']])} {score:.4f} · " \
            f"{e.created_at[:16].replace('T', ' ')}"
 
 
 def _short(e: StoredExperiment) -> str:
     """A column heading that fits: the model's name and when it was trained."""
-    return f"{t('model.' + e.record['settings']['model_id'])} · {e.created_at[5:16].replace('T', ' ')}"
+    return f"{model_title(e.record)} · {e.created_at[5:16].replace('T', ' ')}"
 
 
 def board_view(experiments: list[StoredExperiment]) -> None:
     """The leaderboard, best first, with the baseline's score beside each model."""
     board = leaderboard(experiments)
     shown = pd.DataFrame({
-        t("results.col.model"): [("★ " if chosen else "") + t(f"model.{m}")
-                                 for m, chosen in zip(board["model"], board["chosen"])],
+        t("results.col.model"): [("★ " if chosen else "") + m for m, chosen in zip(board["title"], board["chosen"])],
         t("results.col.target"): board["target"],
         t("results.col.metric"): [t(METRIC_KEYS[m]) for m in board["metric"]],
         t("results.col.test"): board["test"].round(4),
@@ -85,7 +84,7 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
     left.dataframe(_metric_table({t("results.this_model"): metrics_now, t("results.baseline"): r["baseline"]}),
                    width="stretch")
     if r["cv_scores"]:
-        right.plotly_chart(charts.cv_scores({t(f"model.{r['settings']['model_id']}"): r["cv_scores"]},
+        right.plotly_chart(charts.cv_scores({model_title(r): r["cv_scores"]},
                                             t(METRIC_KEYS[r["primary"]])), width="stretch", key="cv_chart")
     else:
         right.caption(t("results.no_cv"))
