@@ -237,6 +237,7 @@ def test_ensemble_selection_breaks_ties_of_balanced_accuracy_by_log_loss():
 
 
 def test_ensemble_members_are_named_in_the_users_language():
+    from workbench.experiments import model_title
     from workbench.i18n import set_language, t
     from workbench.ui.automl import _display_name
 
@@ -249,8 +250,14 @@ def test_ensemble_members_are_named_in_the_users_language():
             "automl.prepared_by", model=t("model.random_forest"), steps="PCA")
         assert _display_name("GaussianNB", "tpot") == t("model.naive_bayes")
         assert t("model.ridge") != t("model.ridge", "en") and _display_name("ridge", "portfolio") == t("model.ridge")
+        # the experiment an average of models makes says it is one, on every page that names the model
+        record = {"settings": {"model_id": "automl"}, "automl": {"source": "ensemble", "name": "3×ridge + knn + m"}}
+        assert model_title(record) == t("model.automl_ensemble", members=3) and "3" in model_title(record)
+        assert model_title({**record, "automl": {"source": "tpot", "name": "GaussianNB"}}) == t("model.automl")
+        assert model_title({"settings": {"model_id": "ridge"}}) == t("model.ridge")
     finally:
         set_language("en")
+    assert model_title(record) == "AutoML ensemble of 3 models"
 
 
 def test_the_portfolio_probes_each_family_once_then_configurations_the_catalogue_knows():
@@ -331,20 +338,141 @@ def test_a_portfolio_winner_is_trained_with_its_configuration_and_named_in_the_u
         set_language("en")
 
 
-def test_the_search_keeps_back_the_time_to_train_the_ensemble_its_portfolio_makes():
+def test_the_portfolios_ensemble_is_offered_once_and_its_training_time_kept_back():
     from workbench.automl import Candidate, Config, fold_score
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"x": rng.normal(size=300), "w": rng.normal(size=300)})
     frame["y"] = frame["x"] * 3 + rng.normal(size=300)
     search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=1, folds=3))
-    _, y = search._features()
+    y, folds = search._stacked()  # the rows once per repeat of the folds (three on this small table)
     for i, seconds in enumerate((2.0, 3.0)):  # two members with independent errors: their average is better
         oof = y + rng.normal(size=len(y))
-        search._add(Candidate("portfolio", f"m{i}", fold_score("rmse", y, oof, search._folds(), None), 1, seconds,
-                              1.0, Config("ridge"), oof))
-    alone = search._search_end()  # the best one's training only
-    search._plan_ensemble()
-    assert search._planned == pytest.approx(5.0)
+        search._add(Candidate("portfolio", f"m{i}", fold_score("rmse", y, oof, folds, None), 1,
+                              seconds * search._repeats, 1.0, Config("ridge"), oof))
+    single, alone = search.best(), search._search_end()  # the best one's training only
+    search._ensemble()
+    ensemble = search.best()
+    assert ensemble.source == "ensemble" and {n.split("×")[-1] for n in ensemble.name.split(" + ")} == {"m0", "m1"}
+    assert search._planned == pytest.approx(5.0) and search._cost(ensemble) == pytest.approx(5.0, rel=0.05)
     assert alone - search._search_end() == pytest.approx(
-        search._final_seconds(5.0) - search._final_seconds(search._cost(search.best())))
+        search._final_seconds(5.0) - search._final_seconds(search._cost(single)), rel=0.05)
+    search._ensemble()  # the same selection later (no new member) is not a new candidate
+    assert [c.source for c in search.candidates].count("ensemble") == 1 and search.best() is ensemble
+
+
+def test_fold_scores_equal_scikit_learns_metrics_on_every_kind_of_prediction():
+    from workbench.automl import fold_score
+    from workbench.evaluation import prediction_score
+
+    rng = np.random.default_rng(3)
+    folds = [(np.arange(90)[np.arange(90) % 3 != k], np.arange(90)[np.arange(90) % 3 == k]) for k in range(3)]
+
+    def reference(metric, y, predicted, classes):
+        return np.mean([prediction_score(metric, y[test], predicted[test], classes) for _, test in folds])
+
+    y = rng.normal(size=90)
+    values = y + rng.normal(size=90)
+    for metric in ("rmse", "mae", "r2"):
+        assert fold_score(metric, y, values, folds, None) == pytest.approx(reference(metric, y, values, None))
+    two = np.array(["no", "yes"])
+    y = two[rng.integers(0, 2, 90)]
+    p = np.round(rng.uniform(size=90), 1)  # many tied probabilities
+    proba = np.c_[1 - p, p]
+    for metric in ("roc_auc", "balanced_accuracy", "log_loss"):
+        assert fold_score(metric, y, proba, folds, two) == pytest.approx(reference(metric, y, proba, two))
+    three = np.array([0, 1, 2])
+    y = np.where(np.arange(90) == 4, 2, rng.integers(0, 2, 90))  # class 2 held out by one fold only
+    proba = rng.dirichlet([1, 1, 1], 90)
+    proba[0] = [1.0, 0.0, 0.0]  # a zero probability of the true class: clipped, as scikit-learn clips it
+    for metric in ("balanced_accuracy", "log_loss"):
+        assert fold_score(metric, y, proba, folds, three) == pytest.approx(reference(metric, y, proba, three))
+
+
+def test_out_of_fold_predictions_on_repeated_folds_are_each_one_models_and_score_as_repeated_cv():
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.automl import fold_score, out_of_fold, stacked
+
+    X, y = make_classification(200, 5, flip_y=0.2, random_state=0)
+    cv = RepeatedStratifiedKFold(n_splits=4, n_repeats=3, random_state=0)
+    folds = list(cv.split(X, y))
+    classes = np.array([0, 1])
+    tree = DecisionTreeClassifier(random_state=0)
+    predicted = out_of_fold(tree, X, y, folds, classes, n_jobs=2)
+    each = [out_of_fold(tree, X, y, folds[4 * r:4 * r + 4], classes) for r in range(3)]
+    assert predicted.shape == (600, 2) and np.allclose(predicted, np.concatenate(each))  # stacked, not averaged
+    every, places = stacked(y, folds)
+    assert np.array_equal(every, np.tile(y, 3))
+    # scored as repeated cross-validation of one tree (an average over the repeats would score a bag of three)
+    assert fold_score("roc_auc", every, predicted, places, classes) == pytest.approx(
+        cross_val_score(tree, X, y, cv=cv, scoring="roc_auc").mean())
+    averaged = predicted.reshape(3, 200, 2).mean(axis=0)
+    assert fold_score("roc_auc", y, averaged, folds[:4], classes) > fold_score("roc_auc", every, predicted, places,
+                                                                               classes) + 0.02
+
+
+def test_the_search_tries_every_model_the_model_page_would_propose_on_steadier_folds_for_small_tables():
+    from workbench.automl import portfolio
+    from workbench.models import models_for
+    from workbench.training import SMALL_TABLE, cv_repeats
+
+    for task in ("binary", "multiclass", "regression"):
+        screened = {m.id for m in models_for(task) if not m.baseline and not m.network}
+        assert screened <= {c.model_id for c in portfolio(task)}, task
+    search = Search(_titanic(), Recipe(), AutoMLSettings("survived", "binary", folds=5))
+    assert len(search._features()[0]) < SMALL_TABLE and search._repeats == cv_repeats(len(search._features()[0])) == 3
+    folds = search._folds()
+    assert len(folds) == 15 and all(np.bincount(np.concatenate([t for _, t in folds[5 * r:5 * r + 5]])).max() == 1
+                                    for r in range(3))
+
+
+def test_on_a_large_table_a_probe_foretold_to_be_slow_waits_for_the_other_families_configurations(monkeypatch):
+    from workbench.automl import PILOT_ROWS, Candidate, portfolio
+
+    rng = np.random.default_rng(0)
+    rows = 8 * PILOT_ROWS  # folds of over 4 x PILOT_ROWS training rows
+    frame = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows)})
+    frame["y"] = frame["a"] + rng.normal(size=rows)
+    search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=10, folds=3))
+    assert search._foretold(portfolio("regression")[1]) > 0  # timed on a pilot fit on this table
+    ran: list[str] = []
+    foretold = {"extra_trees": 100.0, "random_forest": 100.0}  # seconds: over a quarter of the share (360 s)
+    monkeypatch.setattr(search, "_foretold", lambda config: foretold.get(config.model_id, 1.0))
+
+    def score(config):
+        ran.append(config.label)
+        search._add(Candidate("portfolio", config.label, float(len(ran)), 1, 0.01, 0.0, config))
+
+    monkeypatch.setattr(search, "_score_config", score)
+    search._portfolio()
+    slow = [i for i, label in enumerate(ran) if label.split("/")[0] in foretold]
+    assert ran[slow[0]] == "extra_trees" and "lightgbm/7" in ran[:slow[0]]  # the booster's configurations first
+    assert all(label.split("/")[0] in foretold for label in ran[slow[0]:])
+    # with time for all, every one runs but SVM, which is passed over above 5,000 rows (as the proposal does)
+    assert set(ran) == {c.label for c in portfolio("regression") if c.model_id != "svm"}
+
+    small = Search(frame.head(PILOT_ROWS), Recipe(), AutoMLSettings("y", "regression", minutes=10, folds=3))
+    assert small._foretold(portfolio("regression")[1]) == 0.0  # a smaller table's probes just run
+
+
+def test_ensemble_selection_chooses_among_the_best_candidates_only():
+    from workbench.automl import ENSEMBLE_POOL, Candidate, Config, fold_score, select_ensemble
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300)})
+    frame["y"] = frame["x"] + rng.normal(size=300)
+    search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=1, folds=3))
+    y, folds = search._stacked()
+    shared = rng.normal(size=len(y))  # the good models all make the same errors
+    good = [y + shared + 0.05 * rng.normal(size=len(y)) for _ in range(ENSEMBLE_POOL)]
+    weak = [y - shared + 1.5 * rng.normal(size=len(y)) for _ in range(2)]  # worse alone, but they cancel them
+    for name, oof in [(f"good{i}", p) for i, p in enumerate(good)] + [(f"weak{i}", p) for i, p in enumerate(weak)]:
+        search._add(Candidate("portfolio", name, fold_score("rmse", y, oof, folds, None), 1, 0.1, 1.0,
+                              Config("ridge"), oof))
+    weights, _ = select_ensemble("rmse", y, good + weak, folds, None)
+    assert all(weights[-2:])  # over every candidate, selection would take the weak ones in
+    chosen, _, _ = search._select()
+    assert chosen and not any(c.name.startswith("weak") for c, _ in chosen)

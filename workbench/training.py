@@ -197,6 +197,15 @@ def default_folds(rows: int) -> int:
     return 3 if rows >= LARGE_TABLE else 5
 
 
+SMALL_TABLE = 1_000  # rows under which a comparison of models repeats its folds
+
+
+def cv_repeats(rows: int) -> int:
+    """How many times a comparison of models repeats its K folds: small tables give noisy scores, and more repeats
+    there cost little and steady the choice."""
+    return 3 if rows < SMALL_TABLE else 1
+
+
 def split_rows(df: pd.DataFrame, target: str, task: str, split: Split) -> tuple[pd.Index, pd.Index]:
     """Index labels of training and test rows; no row is in both."""
     if split.method == TIME_ORDERED:
@@ -340,9 +349,8 @@ def propose_model(df: pd.DataFrame, recipe: Recipe, settings: Settings,
     data = df[df[settings.target].notna()]
     if len(data) > SCREEN_ROWS:
         data = data.sample(SCREEN_ROWS, random_state=settings.split.seed)
-    # Small tables give noisy scores: more folds and repeats there cost little and steady the choice.
-    folds, repeats = (5, 3) if len(data) < 1_000 else (3, 1)
-    quick = replace(settings, split=replace(settings.split, folds=folds, repeats=repeats), params={})
+    quick = replace(settings, split=replace(settings.split, folds=5 if len(data) < SMALL_TABLE else 3,
+                                            repeats=cv_repeats(len(data))), params={})
     candidates = [m.id for m in models_for(settings.task)
                   if not m.baseline and not m.network and len(df) <= SCREEN_SKIP.get(m.id, 1e12)]
     scores: dict[str, float] = {}
