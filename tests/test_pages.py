@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -455,6 +456,12 @@ def test_results_page_for_regression_and_without_experiments(workspace):
     assert "RMSE (root mean squared error)" in at.dataframe[1].value.index
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Predicted vs actual" in spec for spec in titles) and any("Residuals" in spec for spec in titles)
+    assert any("Residual (actual - predicted)" in spec for spec in titles)  # the histogram's title and axis
+    at = _run(RESULTS, lang="ja")
+    _no_failure(at)
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    words = [str(part) for spec in specs for part in (spec["layout"].get("title"), spec["layout"].get("xaxis"))]
+    assert not any("residual" in w for w in words), words  # no English column name drawn on a Japanese page
 
 
 PREDICT = "pages/predict.py"

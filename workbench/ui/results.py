@@ -97,7 +97,9 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
         a, b = st.columns(2)
         a.plotly_chart(charts.predicted_vs_actual(residuals), width="stretch", key="pred_actual")
         b.plotly_chart(charts.residual_plot(residuals), width="stretch", key="residual_plot")
-        st.plotly_chart(charts.histogram(residuals, "residual"), width="stretch", key="residual_hist")
+        label = t("chart.residual")  # the column's name is the chart's title and axis: in the user's language
+        st.plotly_chart(charts.histogram(residuals.rename(columns={"residual": label}), label), width="stretch",
+                        key="residual_hist")
         return
     normalised = st.toggle(t("results.normalise"), key="normalise")
     matrix = ev.confusion(y, predicted, classes, normalise=normalised)
