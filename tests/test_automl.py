@@ -49,6 +49,14 @@ def test_the_portfolio_gives_a_result_before_tpot_finishes_anything():
     assert final.elapsed <= 0.4 * 60 + MARGIN_S
 
 
+def _regression_search(rows: int = 300, minutes: float = 1) -> Search:
+    """A search (not run) on a table of a number that predicts the target and one that does not."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=rows), "w": rng.normal(size=rows)})
+    frame["y"] = frame["x"] * 3 + rng.normal(size=rows)
+    return Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=minutes, folds=3))
+
+
 def _wait(store: Store, job_id: str, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while store.get_job(job_id)["status"] in jobs.ACTIVE and time.monotonic() < deadline:
@@ -342,9 +350,7 @@ def test_the_portfolios_ensemble_is_offered_once_and_its_training_time_kept_back
     from workbench.automl import Candidate, Config, fold_score
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=300), "w": rng.normal(size=300)})
-    frame["y"] = frame["x"] * 3 + rng.normal(size=300)
-    search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=1, folds=3))
+    search = _regression_search()
     y, folds = search._stacked()  # the rows once per repeat of the folds (three on this small table)
     for i, seconds in enumerate((2.0, 3.0)):  # two members with independent errors: their average is better
         oof = y + rng.normal(size=len(y))
@@ -362,14 +368,25 @@ def test_the_portfolios_ensemble_is_offered_once_and_its_training_time_kept_back
 
 
 def test_fold_scores_equal_scikit_learns_metrics_on_every_kind_of_prediction():
+    from sklearn import metrics
+
     from workbench.automl import fold_score
-    from workbench.evaluation import prediction_score
 
     rng = np.random.default_rng(3)
     folds = [(np.arange(90)[np.arange(90) % 3 != k], np.arange(90)[np.arange(90) % 3 == k]) for k in range(3)]
 
+    def sklearn_score(metric, y, predicted, classes):
+        if classes is None:
+            return {"rmse": metrics.root_mean_squared_error, "mae": metrics.mean_absolute_error,
+                    "r2": metrics.r2_score}[metric](y, predicted)
+        if metric == "roc_auc":
+            return metrics.roc_auc_score(y == classes[1], predicted[:, 1])
+        if metric == "log_loss":
+            return metrics.log_loss(y, predicted, labels=classes)
+        return metrics.balanced_accuracy_score(y, classes[predicted.argmax(axis=1)])
+
     def reference(metric, y, predicted, classes):
-        return np.mean([prediction_score(metric, y[test], predicted[test], classes) for _, test in folds])
+        return np.mean([sklearn_score(metric, y[test], predicted[test], classes) for _, test in folds])
 
     y = rng.normal(size=90)
     values = y + rng.normal(size=90)
@@ -432,11 +449,7 @@ def test_the_search_tries_every_model_the_model_page_would_propose_on_steadier_f
 def test_on_a_large_table_a_probe_foretold_to_be_slow_waits_for_the_other_families_configurations(monkeypatch):
     from workbench.automl import PILOT_ROWS, Candidate, portfolio
 
-    rng = np.random.default_rng(0)
-    rows = 8 * PILOT_ROWS  # folds of over 4 x PILOT_ROWS training rows
-    frame = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows)})
-    frame["y"] = frame["a"] + rng.normal(size=rows)
-    search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=10, folds=3))
+    search = _regression_search(8 * PILOT_ROWS, minutes=10)  # folds of over 4 x PILOT_ROWS training rows
     assert search._foretold(portfolio("regression")[1]) > 0  # timed on a pilot fit on this table
     ran: list[str] = []
     foretold = {"extra_trees": 100.0, "random_forest": 100.0}  # seconds: over a quarter of the share (360 s)
@@ -454,7 +467,7 @@ def test_on_a_large_table_a_probe_foretold_to_be_slow_waits_for_the_other_famili
     # with time for all, every one runs but SVM, which is passed over above 5,000 rows (as the proposal does)
     assert set(ran) == {c.label for c in portfolio("regression") if c.model_id != "svm"}
 
-    small = Search(frame.head(PILOT_ROWS), Recipe(), AutoMLSettings("y", "regression", minutes=10, folds=3))
+    small = _regression_search(PILOT_ROWS, minutes=10)
     assert small._foretold(portfolio("regression")[1]) == 0.0  # a smaller table's probes just run
 
 
@@ -462,9 +475,7 @@ def test_ensemble_selection_chooses_among_the_best_candidates_only():
     from workbench.automl import ENSEMBLE_POOL, Candidate, Config, fold_score, select_ensemble
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=300)})
-    frame["y"] = frame["x"] + rng.normal(size=300)
-    search = Search(frame, Recipe(), AutoMLSettings("y", "regression", minutes=1, folds=3))
+    search = _regression_search()
     y, folds = search._stacked()
     shared = rng.normal(size=len(y))  # the good models all make the same errors
     good = [y + shared + 0.05 * rng.normal(size=len(y)) for _ in range(ENSEMBLE_POOL)]

@@ -45,6 +45,7 @@ from workbench.evaluation import (
     PRIMARY,
     better,
     cv_sign,
+    prediction_score,
 )
 from workbench.models import AUTOML
 from workbench.recipe import Recipe
@@ -338,41 +339,8 @@ def stacked(y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> tuple[
 
 def fold_score(metric: str, y: np.ndarray, predicted: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
                classes: np.ndarray | None) -> float:
-    """Mean over the folds of the metric on each fold's out-of-fold predictions, as cross-validation scores. The
-    metrics are computed here with numpy (equal to scikit-learn's, tested): ensemble selection scores thousands
-    of averages, and scikit-learn's checks of its inputs took seconds of a one-minute search."""
-    if classes is None:
-        return float(np.mean([_value_score(metric, y[test], predicted[test]) for _, test in folds]))
-    codes = np.searchsorted(classes, y)
-    return float(np.mean([_class_score(metric, codes[test], predicted[test]) for _, test in folds]))
-
-
-def _value_score(metric: str, y: np.ndarray, predicted: np.ndarray) -> float:
-    error = y - predicted
-    if metric == "rmse":
-        return float(np.sqrt(np.mean(error ** 2)))
-    if metric == "mae":
-        return float(np.mean(np.abs(error)))
-    return float(1 - np.sum(error ** 2) / np.sum((y - y.mean()) ** 2))  # r2
-
-
-def _class_score(metric: str, codes: np.ndarray, proba: np.ndarray) -> float:
-    """ROC AUC (two classes), log loss or balanced accuracy of class probabilities; `codes` index their columns."""
-    from scipy.stats import rankdata
-
-    if metric == "roc_auc":  # the Mann-Whitney statistic, ties counted half
-        positive = codes == 1
-        n_pos = positive.sum()
-        ranks = rankdata(proba[:, 1])[positive].sum()
-        return float((ranks - n_pos * (n_pos + 1) / 2) / (n_pos * (len(codes) - n_pos)))
-    if metric == "log_loss":
-        eps = np.finfo(proba.dtype).eps
-        chosen = (proba / proba.sum(axis=1, keepdims=True))[np.arange(len(codes)), codes]
-        return float(-np.mean(np.log(np.clip(chosen, eps, 1 - eps))))
-    k = proba.shape[1]  # balanced accuracy: the mean recall of the classes these rows hold
-    held = np.bincount(codes, minlength=k)
-    right = np.bincount(codes[proba.argmax(axis=1) == codes], minlength=k)
-    return float(np.mean(right[held > 0] / held[held > 0]))
+    """Mean over the folds of the metric on each fold's out-of-fold predictions, as cross-validation scores."""
+    return float(np.mean([prediction_score(metric, y[test], predicted[test], classes) for _, test in folds]))
 
 
 def select_ensemble(metric: str, y: np.ndarray, predictions: list[np.ndarray],

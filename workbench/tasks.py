@@ -76,15 +76,12 @@ def propose_target(df: pd.DataFrame, source: str = "") -> tuple[str, Note]:
     candidates = [c for c in df.columns if usable(c)] or list(df.columns)
     coordinates = "x" in {str(c).casefold() for c in df.columns}
     stem = {w for w in re.split(r"[\W_]+", Path(source).stem.casefold()) if w}
-    for i, tier in enumerate(_TARGET_NAMES):
-        if i == 1:  # after the names that say "target", a column the file is named after
-            for name in reversed(candidates):
-                text = str(name).casefold().strip()
-                if text and ({text, text + "s", text + "es"} & stem):
-                    return name, Note("target.proposed.by_file", {"column": str(name), "file": source})
-        names = tier - {"y"} if coordinates else tier
+    first, *others = _TARGET_NAMES
+    for tier in (first, None, *others):  # None: after the names that say "target", a column the file is named after
         for name in reversed(candidates):
-            if words(name) & names:
+            if tier is None and {str(name).casefold().strip() + end for end in ("", "s", "es")} & stem:
+                return name, Note("target.proposed.by_file", {"column": str(name), "file": source})
+            if tier is not None and words(name) & (tier - {"y"} if coordinates else tier):
                 return name, Note("target.proposed.by_name", {"column": str(name)})
     return candidates[-1], Note("target.proposed.last", {"column": str(candidates[-1])})
 
