@@ -16,9 +16,10 @@ from tests.conftest import ROOT, sample_bytes
 from workbench.errors import UserError
 from workbench.i18n import t
 from workbench.io import read_table
+from workbench.models import CATALOGUE
 from workbench.recipe import Recipe
-from workbench.tasks import propose_target
-from workbench.training import Settings, train_experiment
+from workbench.tasks import BINARY, MULTICLASS, propose_target
+from workbench.training import Settings, learning_curve_data, train_experiment
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -150,6 +151,39 @@ def test_a_class_smaller_than_the_folds_trains(model, rare_rows):
     frame.loc[: rare_rows - 1, "target"] = "rare"
     experiment = train_experiment(frame, Recipe(), Settings("target", "multiclass", model))
     assert experiment.metrics["accuracy"] > 0.6 and len(experiment.cv_scores) == 5
+
+
+BALANCED = [spec.id for spec in CATALOGUE.values() if spec.class_weight and BINARY in spec.tasks]
+CODES = {"digits": ("0", "1"), "leading zeros": ("01", "02", "03"), "signed": ("-1", "1"), "full-width": ("１", "２"),
+         "digit and word": ("1", "x")}
+
+
+@pytest.mark.parametrize("model, codes", [(model, "leading zeros") for model in BALANCED] + [
+    (forest, codes) for forest in ("random_forest", "extra_trees") for codes in CODES if codes != "leading zeros"])
+def test_balanced_classes_train_on_codes_written_as_text(model, codes):
+    """A target of codes that are text ("01", "02" stay text on reading; "0"/"1" once made text on the Clean page)
+    with balanced classes: scikit-learn's forests looked each class up as int("01") and refused ("The classes,
+    [1, 2], are not in class_weight"). Every model that weighs classes trains, predicts the labels as written, and
+    weighs them as it does the same classes named by letters."""
+    labels, rng = CODES[codes], np.random.default_rng(0)
+    x = rng.normal(size=240)
+    drawn = np.digitize(x + rng.normal(scale=0.5, size=240), [0.8, 1.6][: len(labels) - 1])
+    frame = pd.DataFrame({"x": x, "z": rng.normal(size=240), "grade": pd.Series([labels[c] for c in drawn], dtype="str")})
+    task = BINARY if len(labels) == 2 else MULTICLASS
+    coded = train_experiment(frame, Recipe(), Settings("grade", task, model, balanced=True))
+    assert set(coded.predictions) <= set(labels) and set(coded.classes) == set(labels)
+    letters = dict(zip(sorted(labels), "abc"))  # the same classes in the same order, named by letters
+    lettered = train_experiment(frame.assign(grade=frame["grade"].map(letters)), Recipe(),
+                                Settings("grade", task, model, balanced=True))
+    assert [letters[p] for p in coded.predictions] == lettered.predictions
+    assert coded.metrics["balanced_accuracy"] == pytest.approx(lettered.metrics["balanced_accuracy"])
+    curve = learning_curve_data(frame, Recipe(), Settings("grade", task, model, balanced=True), sizes=(1.0,))
+    assert curve["valid_mean"].notna().all()
+
+
+def test_codes_with_leading_zeros_stay_text_on_reading():
+    frame, report = read_table(b"x,grade\n1,01\n2,02\n3,01\n", "grades.csv")
+    assert report.column_kinds["grade"] == "categorical" and frame["grade"].tolist() == ["01", "02", "01"]
 
 
 # ---------------------------------------------------------------- export and ONNX

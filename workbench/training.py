@@ -18,6 +18,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import (
@@ -29,6 +30,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.class_weight import compute_class_weight
 from threadpoolctl import threadpool_limits
 
 from workbench.deploy.predict import feature_schema
@@ -163,12 +165,38 @@ def fittable(pipeline: Pipeline, y: pd.Series, rows_per_class: int = 2) -> Pipel
     """The pipeline, with early stopping off where its model would hold out a stratified validation split of
     its own (histogram gradient boosting) and some class of `y` has fewer than `rows_per_class` rows: such a
     split needs two rows of every class, and a rare class is no reason to refuse the table."""
-    model = pipeline.steps[-1][1]
+    name, model = pipeline.steps[-1]
     params = model.get_params(deep=False)
     if params.get("early_stopping") is True and not pd.api.types.is_float_dtype(y) and (
             y.value_counts().min() < rows_per_class):
-        pipeline.set_params(**{f"{pipeline.steps[-1][0]}__early_stopping": False})
+        pipeline.set_params(**{f"{name}__early_stopping": False})
+    if params.get("class_weight") == "balanced" and isinstance(model, (RandomForestClassifier, ExtraTreesClassifier)):
+        weights = balanced_weights(y)
+        if weights is not None:
+            pipeline.set_params(**{f"{name}__class_weight": weights})
     return pipeline
+
+
+def balanced_weights(y: pd.Series) -> dict[Any, float] | None:
+    """class_weight="balanced" as explicit weights where a forest needs them, else None. scikit-learn's forests
+    expand "balanced" into a dict of the classes and then look each class up as int(label) where it parses, so
+    text labels such as "0"/"1" or "1"..."5" fail ("The classes, [0, 1], are not in class_weight"); here each
+    weight is keyed by the label and by that int."""
+    numeric = {}
+    for label in pd.unique(y):
+        if isinstance(label, str):
+            try:
+                numeric[str(label)] = int(label)
+            except ValueError:
+                pass
+    if not numeric:
+        return None
+    labels = y.to_numpy(dtype=object)
+    values = np.unique(labels)
+    weights = dict(zip(values.tolist(), compute_class_weight("balanced", classes=values, y=labels).tolist()))
+    for label, number in numeric.items():
+        weights.setdefault(number, weights[label])
+    return weights
 
 
 def job_cores() -> int:
@@ -375,6 +403,7 @@ def learning_curve_data(df: pd.DataFrame, recipe: Recipe, settings: Settings,
                               settings.balanced, model)
     primary = PRIMARY[settings.task]
     cv = cv_splitter(settings.task, replace(settings.split, repeats=1))
+    fittable(pipeline, train[settings.target])
     with threadpool_limits(limits=1):
         rows, fit_scores, valid_scores = learning_curve(
             pipeline, train.drop(columns=[settings.target]), train[settings.target], train_sizes=list(sizes), cv=cv,
