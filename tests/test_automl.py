@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from tests.cluster import dask_cluster, until
 from tests.conftest import fresh_python, sample_bytes
 from workbench import jobs
-from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, pipeline_code, simplify
+from workbench.automl import MARGIN_S, AutoMLSettings, Search, complexity, local_client, pipeline_code, simplify
 from workbench.experiments import automl_progress, start
 from workbench.io import read_table
 from workbench.recipe import Recipe
@@ -47,6 +47,15 @@ def test_the_portfolio_gives_a_result_before_tpot_finishes_anything():
     assert {"portfolio", "tpot"} <= {row["source"] for row in final.leaderboard}  # TPOT searched after it
     assert final.evaluated >= 4 and result["best"].score == pytest.approx(final.best)
     assert final.elapsed <= 0.4 * 60 + MARGIN_S
+
+    # TPOT ran on the process's own cluster, which outlives the search and is no one's default: a cluster TPOT
+    # starts itself becomes the default, and when TPOT (left to refit its winner alone) shut it down, the next
+    # search's TPOT, which had found it too, lost every pipeline ("ConnectionPool is closed")
+    from distributed.client import _get_global_client
+
+    client = local_client(search.n_jobs)
+    assert "eval_objective_list" in client.cluster.scheduler.task_prefixes and client.status == "running"
+    assert _get_global_client() is not client and search.tpot_error is None
 
 
 def _regression_search(rows: int = 300, minutes: float = 1) -> Search:
@@ -85,6 +94,7 @@ def test_an_automl_job_honours_its_budget_and_saves_an_ordinary_experiment(store
     automl = experiment.record["automl"]
     assert automl["leaderboard"] == progress["leaderboard"] and "model = " in automl["code"]
     assert experiment.record["metrics"]["balanced_accuracy"] > 0.9
+    assert len(experiment.record["cv_scores"]) == 3 and not automl["stopped_early"]  # a finished search's winner
 
     # an AutoML experiment is explained and exported like any other
     job_id, future = start(store, project.id, "explain", experiment_id=experiment.id)
@@ -123,6 +133,7 @@ def test_cancel_ends_the_search_within_seconds_and_keeps_the_best(store):
     assert job["status"] == "done" and time.monotonic() - asked <= 10 + MARGIN_S
     [experiment] = store.list_experiments(project.id)
     assert experiment.record["automl"]["stopped_early"]
+    assert experiment.record["cv_scores"] == []  # trained once: the search's folds scored it
     assert automl_progress(job)["elapsed"] < 120
 
 

@@ -716,7 +716,12 @@ def test_automl_page_starts_a_search_shows_progress_and_stops_with_the_best(work
     specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "Best score so far" in specs and "Score against complexity" in specs
     [experiment] = store.list_experiments(project.id)
-    assert experiment.record["automl"]["stopped_early"]
+    assert experiment.record["automl"]["stopped_early"] and experiment.record["cv_scores"] == []
     at.switch_page(RESULTS).run()
     _no_failure(at)
     assert any("model = " in c.value for c in at.code)
+    score = f"{experiment.record['automl']['cv_score']:.4f}"  # the search's folds scored it: not trained again
+    assert any("The search was stopped" in c.value and score in c.value for c in at.caption)
+    at = _run(RESULTS, lang="ja")
+    _no_failure(at)
+    assert any("探索を途中で止めた" in c.value and score in c.value for c in at.caption)

@@ -23,7 +23,6 @@ search within seconds and keeps what was found.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
@@ -731,17 +730,20 @@ class Search:
         if minutes <= 0.05:
             return
         space = search_space(s.preset, s.task, int(pd.Series(labels).nunique()), len(Z), Z.shape[1], s.seed)
-        estimator = TPOTEstimator(
+        self._evolve(TPOTEstimator(
             search_space=space, scorers=[CV_SCORING[s.score_metric]], scorers_weights=[1],
             classification=s.task in CLASSIFICATION, cv=cv_splitter(s.task, Split(folds=s.folds, seed=s.seed)),
             max_time_mins=minutes, max_eval_time_mins=max(0.1, min(minutes / 3, 2.0)), n_jobs=self.n_jobs,
-            processes=False, client=self.client, population_size=20, verbose=0, random_state=s.seed)
+            processes=False, client=self.client or local_client(self.n_jobs), population_size=20, verbose=0,
+            random_state=s.seed), Z, labels, self.deadline - reserve)
 
+    def _evolve(self, estimator: Any, Z: np.ndarray, labels: np.ndarray, stop_at: float) -> None:
+        """Run TPOT in a thread, taking in its pipelines each second, until it ends or its time (or a cancel)
+        comes and it has had GRACE_S to wind down."""
         def fit() -> None:
-            try:  # TPOT's own dask.compute calls find the cluster through the thread's current client: a job's
-                # client is not the process's default one (nor is there a task context in this new thread)
-                with self.client.as_current() if self.client is not None else contextlib.nullcontext(), \
-                        warnings.catch_warnings():
+            try:  # TPOT's own dask.compute calls find the cluster through the thread's current client: the
+                # search's client is not the process's default one (nor is there a task context in this new thread)
+                with estimator.client.as_current(), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     estimator.fit(Z, labels)
             except BaseException as exc:  # logged; the portfolio result still stands
@@ -750,15 +752,20 @@ class Search:
 
         thread = threading.Thread(target=fit, name="workbench-tpot", daemon=True)
         thread.start()
-        stop_at = self.deadline - reserve
-        stopped = None
+        stopped = watched = None
         while thread.is_alive():
-            thread.join(1.0)
-            self._watch(estimator)
-            if stopped is None and (self._cancel.is_set() or time.perf_counter() >= min(stop_at, self._search_end())):
+            thread.join(0.25)
+            now = time.perf_counter()
+            if self._cancel.is_set():  # Stop: what TPOT finished is kept, and it winds down on its own
                 _time_up(estimator)
-                stopped = time.perf_counter()
-            if stopped is not None and time.perf_counter() - stopped > GRACE_S:
+                break
+            if watched is None or now - watched >= 1.0:
+                self._watch(estimator)
+                watched = now
+            if stopped is None and now >= min(stop_at, self._search_end()):
+                _time_up(estimator)
+                stopped = now
+            if stopped is not None and now - stopped > GRACE_S:
                 # TPOT refits its own winner at the end, which we do not need: stop waiting for it
                 log.info("TPOT did not end within %s s of its time; going on without it", GRACE_S)
                 break
@@ -801,7 +808,8 @@ def _time_up(estimator: Any) -> None:
 def search_and_train(search: Search, on_tick: Callable[[bool], None], every: float = 1.0) -> tuple[Candidate, Any]:
     """Run the search in a thread, calling on_tick(searching) every `every` seconds while it runs (to show
     progress or pass on a cancel) and once with False when it ends; then train the winner like a hand-picked
-    model. Returns the winning candidate and its Experiment."""
+    model (after a Stop without cross-validating it again: the search's folds scored it, and the person who
+    pressed Stop is waiting). Returns the winning candidate and its Experiment."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -819,7 +827,7 @@ def search_and_train(search: Search, on_tick: Callable[[bool], None], every: flo
         raise outcome["error"]
     best = outcome["best"]
     final, model = final_settings(search.settings, best)
-    return best, train_experiment(search.df, search.recipe, final, model)
+    return best, train_experiment(search.df, search.recipe, final, model, cross_validate=not search.cancelled)
 
 
 def member_estimator(candidate: Candidate, task: str, seed: int) -> Any:
@@ -849,6 +857,27 @@ def final_settings(settings: AutoMLSettings, best: Candidate) -> tuple[Settings,
         config = best.estimator
         return Settings(settings.target, settings.task, config.model_id, params=config.settings, split=split), None
     return Settings(settings.target, settings.task, AUTOML, split=split), clone(best.estimator)
+
+
+_LOCAL: dict[int, Any] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def local_client(workers: int) -> Any:
+    """The client of this process's own Dask cluster of `workers` threads, for searches that run without a job
+    cluster; started once and kept. TPOT would start a cluster per search and make its client the process's
+    default: the next search's TPOT found that one too, and when the first (left to refit its winner alone)
+    shut it down, the second lost every pipeline ("ConnectionPool is closed"). Closing a search's own cluster
+    instead took up to 16 s (its workers finish what they run) or, in the background, broke the next search's."""
+    with _LOCAL_LOCK:
+        client = _LOCAL.get(workers)
+        if client is None or client.status in ("closed", "closing"):
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                                   silence_logs=logging.CRITICAL, memory_limit=None, dashboard_address=None)
+            client = _LOCAL[workers] = Client(cluster, set_as_default=False)
+        return client
 
 
 def dask_client() -> Any:

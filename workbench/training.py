@@ -307,8 +307,10 @@ def cross_validate_params(df: pd.DataFrame, recipe: Recipe, settings: Settings, 
     return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
 
 
-def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings, model: Any = None) -> Experiment:
-    """Split, cross-validate on the training rows, fit, and score on the untouched test rows.
+def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings, model: Any = None,
+                     cross_validate: bool = True) -> Experiment:
+    """Split, cross-validate on the training rows (unless `cross_validate` is False: a stopped AutoML search has
+    scored its winner on its folds already), fit, and score on the untouched test rows.
 
     Row steps of the recipe clean the training rows only; the pipeline (recipe
     column and learned steps, preparation, model) is fitted on those rows alone.
@@ -325,6 +327,8 @@ def train_experiment(df: pd.DataFrame, recipe: Recipe, settings: Settings, model
         if model is None and CATALOGUE[settings.model_id].network:
             # A network checks itself on a validation split as it trains; five more fits would multiply the wait.
             pipeline, cv_scores = pipeline.fit(X_train, y_train), []
+        elif not cross_validate:
+            pipeline, cv_scores = _fit(pipeline, X_train, y_train), []
         else:
             pipeline, cv_scores = _fit_and_cross_validate(pipeline, X_train, y_train, settings, primary)
         baseline = build_pipeline(recipe, "dummy", settings.task, seed=settings.split.seed).fit(X_train, y_train)

@@ -86,6 +86,10 @@ def details(ctx: PageContext, experiment: StoredExperiment) -> None:
     if r["cv_scores"]:
         right.plotly_chart(charts.cv_scores({model_title(r): r["cv_scores"]},
                                             t(METRIC_KEYS[r["primary"]])), width="stretch", key="cv_chart")
+    elif (r.get("automl") or {}).get("stopped_early"):
+        automl = r["automl"]
+        right.caption(t("results.no_cv_stopped", metric=t(METRIC_KEYS[automl["metric"]]),
+                        score=_cell(automl["cv_score"])))
     else:
         right.caption(t("results.no_cv"))
     if r.get("history"):
