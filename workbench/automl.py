@@ -738,8 +738,8 @@ class Search:
             random_state=s.seed), Z, labels, self.deadline - reserve)
 
     def _evolve(self, estimator: Any, Z: np.ndarray, labels: np.ndarray, stop_at: float) -> None:
-        """Run TPOT in a thread, taking in its pipelines each second, until it ends or its time (or a cancel)
-        comes and it has had GRACE_S to wind down."""
+        """Run TPOT in a thread, taking in its pipelines each second, until it ends, or its time comes and it has
+        had GRACE_S to wind down, or Stop is pressed (then at once)."""
         def fit() -> None:
             try:  # TPOT's own dask.compute calls find the cluster through the thread's current client: the
                 # search's client is not the process's default one (nor is there a task context in this new thread)
@@ -882,8 +882,8 @@ def local_client(workers: int) -> Any:
 
 def dask_client() -> Any:
     """The process's client of the cluster named by WORKBENCH_DASK_SCHEDULER (workbench.jobs.cluster, shared
-    with the jobs, so a worker running many searches keeps one connection), made fit for TPOT; or None (TPOT
-    then starts a local cluster of threads sized to the machine)."""
+    with the jobs, so a worker running many searches keeps one connection), made fit for TPOT; or None (the search
+    then runs TPOT on `local_client`)."""
     from workbench.jobs import cluster
 
     return for_tpot(cluster())

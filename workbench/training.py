@@ -164,7 +164,8 @@ def _fold_score(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, train: np.nda
 def fittable(pipeline: Pipeline, y: pd.Series, rows_per_class: int = 2) -> Pipeline:
     """The pipeline, with early stopping off where its model would hold out a stratified validation split of
     its own (histogram gradient boosting) and some class of `y` has fewer than `rows_per_class` rows: such a
-    split needs two rows of every class, and a rare class is no reason to refuse the table."""
+    split needs two rows of every class, and a rare class is no reason to refuse the table; and a balanced forest
+    given its weights explicitly where its classes are codes written as text (`balanced_weights`)."""
     name, model = pipeline.steps[-1]
     params = model.get_params(deep=False)
     if params.get("early_stopping") is True and not pd.api.types.is_float_dtype(y) and (
@@ -186,7 +187,7 @@ def balanced_weights(y: pd.Series) -> dict[Any, float] | None:
     for label in pd.unique(y):
         if isinstance(label, str):
             try:
-                numeric[str(label)] = int(label)
+                numeric[label] = int(label)
             except ValueError:
                 pass
     if not numeric:
